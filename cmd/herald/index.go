@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/herald-news/herald/internal/corpus"
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// app is one invocation of herald.
+type app struct {
+	cfg    config
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+func (a *app) snapshotPath() string { return filepath.Join(a.cfg.DataDir, rag.SnapshotFile) }
+
+func (a *app) indexOptions() rag.IndexOptions {
+	return rag.IndexOptions{ChunkWords: a.cfg.ChunkWords}
+}
+
+// openIndex loads the index of the data directory. Without one, it builds
+// HERALD_CORPUS into it, or else uses the built-in sample corpus in memory.
+func (a *app) openIndex(ctx context.Context) (*rag.Index, error) {
+	start := time.Now()
+	ix, err := rag.Load(ctx, a.snapshotPath(), a.indexOptions())
+	if err == nil {
+		a.log.Debug("index loaded", "path", a.snapshotPath(), "articles", ix.Stats().Articles, "took", time.Since(start))
+		return ix, nil
+	}
+	if !errors.Is(err, rag.ErrNoIndex) {
+		return nil, err
+	}
+	if len(a.cfg.Corpus) > 0 {
+		a.log.Info("no index yet: indexing HERALD_CORPUS", "data", a.cfg.DataDir, "corpus", strings.Join(a.cfg.Corpus, ","))
+		ix, rep, err := a.ingestInto(ctx, a.cfg.Corpus, false)
+		if err != nil {
+			return nil, err
+		}
+		a.printRejections(rep, false)
+		if rep.Ingested() == 0 {
+			return nil, fmt.Errorf("HERALD_CORPUS (%s) holds no article that could be ingested", strings.Join(a.cfg.Corpus, ", "))
+		}
+		return ix, nil
+	}
+	a.log.Info("no index in the data directory: answering from the built-in sample corpus; run 'herald ingest PATH' to index your own articles", "data", a.cfg.DataDir)
+	return sampleIndex(ctx, a.indexOptions())
+}
+
+// sampleIndex builds an in-memory index of the built-in sample corpus.
+func sampleIndex(ctx context.Context, opts rag.IndexOptions) (*rag.Index, error) {
+	arts, err := corpus.Sample()
+	if err != nil {
+		return nil, err
+	}
+	ix := rag.NewIndex(opts)
+	if _, err := ix.IngestArticles(ctx, arts); err != nil {
+		return nil, fmt.Errorf("indexing the sample corpus: %w", err)
+	}
+	return ix, nil
+}
+
+func (a *app) engine(ctx context.Context) (*rag.Engine, error) {
+	ix, err := a.openIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := rag.EngineOptions{K: a.cfg.TopK}
+	if !a.cfg.Now.IsZero() {
+		now := a.cfg.Now
+		opts.Now = func() time.Time { return now }
+	}
+	return rag.NewEngine(ix, opts), nil
+}
+
+// ingestInto ingests roots into the data directory's index, holding its
+// lock, checkpointing as it goes and saving at the end.
+func (a *app) ingestInto(ctx context.Context, roots []string, reindex bool) (*rag.Index, rag.IngestReport, error) {
+	var rep rag.IngestReport
+	if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
+		return nil, rep, fmt.Errorf("creating the data directory: %w", err)
+	}
+	lock := flock.New(filepath.Join(a.cfg.DataDir, "herald.lock"))
+	locked, err := lock.TryLock()
+	if err != nil {
+		return nil, rep, fmt.Errorf("locking %s: %w", a.cfg.DataDir, err)
+	}
+	if !locked {
+		return nil, rep, fmt.Errorf("another herald ingest is writing to %s: wait for it to finish", a.cfg.DataDir)
+	}
+	defer lock.Unlock()
+	removeStaleTemps(a.cfg.DataDir, a.log)
+
+	path := a.snapshotPath()
+	var ix *rag.Index
+	if reindex {
+		ix = rag.NewIndex(a.indexOptions())
+	} else {
+		ix, err = rag.Load(ctx, path, a.indexOptions())
+		if errors.Is(err, rag.ErrNoIndex) {
+			ix, err = rag.NewIndex(a.indexOptions()), nil
+		}
+		if err != nil {
+			return nil, rep, err
+		}
+	}
+	prog := newProgress(a.stderr)
+	rep, err = ix.Ingest(ctx, roots, rag.IngestOptions{
+		Corpus:          corpus.Options{MaxFileBytes: a.cfg.MaxFileBytes},
+		Checkpoint:      func() error { return ix.Save(path) },
+		CheckpointEvery: a.cfg.CheckpointEvery,
+		Progress:        prog.update,
+	})
+	prog.done()
+	if err != nil {
+		// Keep what was read before the failure.
+		if serr := ix.Save(path); serr != nil {
+			a.log.Error("saving after a failed ingest", "err", serr)
+		}
+		return nil, rep, err
+	}
+	if err := ix.Save(path); err != nil {
+		return nil, rep, err
+	}
+	return ix, rep, nil
+}
+
+// removeStaleTemps deletes snapshot temp files left by a crashed writer.
+func removeStaleTemps(dir string, log *slog.Logger) {
+	matches, _ := filepath.Glob(filepath.Join(dir, rag.SnapshotFile+".tmp-*"))
+	for _, m := range matches {
+		if err := os.Remove(m); err == nil {
+			log.Debug("removed a partial snapshot left by an interrupted ingest", "path", m)
+		}
+	}
+}
+
+// parseFlags parses flags that may stand before, between or after the
+// positional arguments, which it returns.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
+	fs := flag.NewFlagSet("herald "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "index `directory` (HERALD_DATA)")
+	return fs
+}
+
+// asOfFlag is a --as-of DATE flag that sets the reference time.
+type asOfFlag struct{ t *time.Time }
+
+func (f asOfFlag) String() string {
+	if f.t == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f asOfFlag) Set(v string) error {
+	t, err := parseAsOf(v)
+	if err != nil {
+		return err
+	}
+	*f.t = t
+	return nil
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// citationJSON is one citation in JSON output.
+type citationJSON struct {
+	N         int    `json:"n"`
+	Title     string `json:"title"`
+	Date      string `json:"date"`
+	URL       string `json:"url"`
+	ArticleID string `json:"article_id"`
+	Quote     string `json:"quote,omitempty"`
+}
+
+// periodJSON is a date filter in JSON output; an open side is empty.
+type periodJSON struct {
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+// answerOutput is the JSON of an answer or summary, documented in README.md.
+type answerOutput struct {
+	Question  string         `json:"question,omitempty"`
+	Heading   string         `json:"heading,omitempty"`
+	Answer    string         `json:"answer"`
+	Found     bool           `json:"found"`
+	Citations []citationJSON `json:"citations"`
+	Closest   []citationJSON `json:"closest,omitempty"`
+	Period    *periodJSON    `json:"period,omitempty"`
+	Note      string         `json:"note,omitempty"`
+	Answerer  string         `json:"answerer,omitempty"`
+	TookMS    float64        `json:"took_ms"`
+}
+
+func toCitationJSON(cs []rag.Citation) []citationJSON {
+	out := make([]citationJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, citationJSON{N: c.N, Title: c.Title, Date: c.Day(), URL: c.URL, ArticleID: c.ArticleID, Quote: c.Quote})
+	}
+	return out
+}
+
+func toPeriodJSON(p rag.Period) *periodJSON {
+	if p.IsZero() {
+		return nil
+	}
+	var out periodJSON
+	if !p.From.IsZero() {
+		out.From = p.From.Format(time.DateOnly)
+	}
+	if !p.To.IsZero() {
+		out.To = p.To.Format(time.DateOnly)
+	}
+	return &out
+}
+
+func answerJSON(a rag.Answer) answerOutput {
+	out := answerOutput{
+		Question: a.Question, Heading: a.Heading, Answer: a.Text, Found: a.Found,
+		Citations: toCitationJSON(a.Citations), Period: toPeriodJSON(a.Period), Note: a.Note, Answerer: a.Answerer,
+		TookMS: float64(a.Took.Microseconds()) / 1000,
+	}
+	if len(a.Closest) > 0 {
+		out.Closest = toCitationJSON(a.Closest)
+	}
+	return out
+}
+
+type sourceJSON struct {
+	citationJSON
+	Score   float64 `json:"score"`
+	Passage string  `json:"passage"`
+}
+
+type sourcesOutput struct {
+	Question string       `json:"question"`
+	Period   *periodJSON  `json:"period,omitempty"`
+	Sources  []sourceJSON `json:"sources"`
+}
+
+func sourcesJSON(question string, period rag.Period, srcs []rag.Source) sourcesOutput {
+	out := sourcesOutput{Question: question, Period: toPeriodJSON(period), Sources: []sourceJSON{}}
+	for _, s := range srcs {
+		out.Sources = append(out.Sources, sourceJSON{
+			citationJSON: citationJSON{N: s.N, Title: s.Title, Date: s.Day(), URL: s.URL, ArticleID: s.ArticleID, Quote: s.Quote},
+			Score:        s.Score,
+			Passage:      strings.Join(strings.Fields(s.Passage), " "),
+		})
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// renderAnswer formats an answer or summary for a terminal.
+func renderAnswer(a rag.Answer) string {
+	var b strings.Builder
+	if a.Heading != "" {
+		b.WriteString(a.Heading + "\n\n")
+	}
+	b.WriteString(a.Text + "\n")
+	if len(a.Citations) > 0 {
+		b.WriteString("\nSources:\n")
+		for _, c := range a.Citations {
+			b.WriteString(c.String() + "\n")
+			if c.Quote != "" {
+				fmt.Fprintf(&b, "    “%s”\n", c.Quote)
+			}
+		}
+	}
+	if len(a.Closest) > 0 {
+		b.WriteString("\nClosest articles:\n")
+		for _, c := range a.Closest {
+			b.WriteString(c.String() + "\n")
+		}
+	}
+	if a.Note != "" {
+		b.WriteString("\n" + a.Note + "\n")
+	}
+	return b.String()
+}
+
+func renderSources(srcs []rag.Source, period rag.Period) string {
+	var b strings.Builder
+	if len(srcs) == 0 {
+		b.WriteString("No article matches this question.\n")
+	}
+	for _, s := range srcs {
+		fmt.Fprintf(&b, "%s  (score %.3f)\n    “%s”\n", s.Citation.String(), s.Score, s.Quote)
+	}
+	if !period.IsZero() {
+		fmt.Fprintf(&b, "\nSearched only articles dated %s.\n", period)
+	}
+	return b.String()
+}

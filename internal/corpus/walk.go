@@ -1,0 +1,158 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// DefaultMaxFileBytes is the default size limit of a single-article file and
+// of one JSON Lines record.
+const DefaultMaxFileBytes = 10 << 20
+
+// Options controls how a corpus is read.
+type Options struct {
+	// MaxFileBytes limits a single-article file and each JSON Lines record
+	// (default DefaultMaxFileBytes).
+	MaxFileBytes int64
+}
+
+// Handler receives what Walk reads.
+type Handler struct {
+	// Article is called for each good article; an error stops the walk.
+	Article func(Article) error
+	// Reject is called for each rejected file or record.
+	Reject func(*Rejection)
+	// FileDone, if set, is called after each file with its counts.
+	FileDone func(FileResult)
+}
+
+// FileResult tells what one file gave.
+type FileResult struct {
+	Path     string
+	Articles int
+	Rejected int
+	// Bytes is the file's size.
+	Bytes int64
+}
+
+// Files lists the article files under roots: files are taken as they are,
+// directories walked recursively in lexical order, skipping hidden entries.
+// Roots that cannot be read are reported as rejections.
+func Files(roots []string, reject func(*Rejection)) []string {
+	var files []string
+	for _, root := range roots {
+		info, err := os.Stat(root)
+		if err != nil {
+			reject(&Rejection{Path: root, Reason: describeFSError(err)})
+			continue
+		}
+		if !info.IsDir() {
+			files = append(files, root)
+			continue
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				reject(&Rejection{Path: path, Reason: describeFSError(err)})
+				return nil
+			}
+			if path != root && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			reject(&Rejection{Path: root, Reason: describeFSError(err)})
+		}
+	}
+	sort.Strings(files)
+	return files
+}
+
+// Walk reads every article in files (as listed by Files). Bad files and
+// records are passed to h.Reject and never stop the rest. It returns early
+// only when ctx is done or h.Article fails.
+func Walk(ctx context.Context, files []string, opts Options, h Handler) error {
+	limit := opts.MaxFileBytes
+	if limit <= 0 {
+		limit = DefaultMaxFileBytes
+	}
+	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res := FileResult{Path: path}
+		reject := func(r *Rejection) {
+			res.Rejected++
+			h.Reject(r)
+		}
+		visit := func(a Article) error {
+			res.Articles++
+			return h.Article(a)
+		}
+		if err := readFile(path, limit, &res, visit, reject); err != nil {
+			return err
+		}
+		if h.FileDone != nil {
+			h.FileDone(res)
+		}
+	}
+	return nil
+}
+
+func readFile(path string, limit int64, res *FileResult, visit func(Article) error, reject func(*Rejection)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		reject(&Rejection{Path: path, Reason: describeFSError(err)})
+		return nil
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		reject(&Rejection{Path: path, Reason: describeFSError(err)})
+		return nil
+	}
+	res.Bytes = info.Size()
+	if isJSONLines(path) {
+		return ReadJSONLines(path, f, limit, visit, reject)
+	}
+	if info.Size() > limit {
+		reject(&Rejection{Path: path, Reason: fmt.Sprintf("file is %s, over the %s limit", humanBytes(info.Size()), humanBytes(limit))})
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		reject(&Rejection{Path: path, Reason: describeFSError(err)})
+		return nil
+	}
+	if int64(len(data)) > limit {
+		reject(&Rejection{Path: path, Reason: fmt.Sprintf("file is over the %s limit", humanBytes(limit))})
+		return nil
+	}
+	a, rej := ParseText(path, data)
+	if rej != nil {
+		reject(rej)
+		return nil
+	}
+	return visit(a)
+}
+
+func describeFSError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return err.Error()
+}

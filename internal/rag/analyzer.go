@@ -1,0 +1,127 @@
+package rag
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// stopWords are dropped from index terms and questions.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`a about above after again against all am an and any are as at be because been
+		before being below between both but by can could did do does doing down during each few for from further had
+		has have having he her here hers herself him himself his how i if in into is it its itself just me more most
+		my myself no nor not of off on once only or other our ours ourselves out over own same she should so some such
+		than that the their theirs them themselves then there these they this those through to too under until up
+		very was we were what when where which while who whom why will with would you your yours yourself yourselves
+		s t also said says say tell told much many did does ago per whose yet`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// analyzer turns text into index terms: lower-cased words and numbers, stop
+// words dropped, words stemmed with the Snowball English stemmer. Stems are
+// cached, so an analyzer is cheap to call again on the same vocabulary.
+type analyzer struct {
+	mu    sync.RWMutex
+	stems map[string]string
+}
+
+func newAnalyzer() *analyzer { return &analyzer{stems: make(map[string]string, 1<<14)} }
+
+// terms appends the index terms of text to dst.
+func (an *analyzer) terms(dst []string, text string) []string {
+	forEachWord(text, func(w string) {
+		if stopWords[w] {
+			return
+		}
+		if t := an.stem(w); t != "" {
+			dst = append(dst, t)
+		}
+	})
+	return dst
+}
+
+func (an *analyzer) stem(w string) string {
+	an.mu.RLock()
+	s, ok := an.stems[w]
+	an.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = w
+	if !isNumeric(w) {
+		s = english.Stem(w, false)
+	}
+	an.mu.Lock()
+	if len(an.stems) < 1<<20 {
+		an.stems[w] = s
+	}
+	an.mu.Unlock()
+	return s
+}
+
+func isNumeric(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return w[i] == '.' || w[i] == ','
+		}
+	}
+	return true
+}
+
+// forEachWord calls fn with each lower-cased word of text. Words are runs of
+// letters and digits; a period or comma between digits stays inside a number
+// (1.5, 200,000), an apostrophe ends a word and drops a trailing "s".
+func forEachWord(text string, fn func(string)) {
+	var buf []byte
+	flush := func() {
+		if len(buf) == 0 {
+			return
+		}
+		if len(buf) > 1 || (buf[0] >= '0' && buf[0] <= '9') {
+			fn(string(buf))
+		}
+		buf = buf[:0]
+	}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		switch {
+		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
+			buf = append(buf, byte(r))
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			buf = append(buf, byte(r+'a'-'A'))
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		case (r == '.' || r == ',') && len(buf) > 0 && isDigit(buf[len(buf)-1]) && i+1 < len(text) && isDigit(text[i+1]):
+			if r == '.' {
+				buf = append(buf, '.')
+			}
+		case r == '\'' || r == '’':
+			flush()
+			// Skip a possessive "s".
+			if i+size < len(text) && (text[i+size] == 's' || text[i+size] == 'S') &&
+				(i+size+1 == len(text) || !isWordByte(text[i+size+1])) {
+				i += size + 1
+				continue
+			}
+		case r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF || r == 0xAD:
+			// Zero-width characters and soft hyphens never split a word.
+		default:
+			flush()
+		}
+		i += size
+	}
+	flush()
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b >= utf8.RuneSelf
+}

@@ -1,0 +1,123 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// DefaultLocalDimension is the vector length of the local embedder.
+const DefaultLocalDimension = 384
+
+// LocalEmbedder is a deterministic, offline embedder: it hashes stemmed
+// words, word pairs and character trigrams into a fixed number of signed
+// buckets, weights them sub-linearly and L2-normalises the result. It needs no
+// network and no model files.
+type LocalEmbedder struct {
+	dim int
+	an  *analyzer
+}
+
+// NewLocalEmbedder returns a local embedder with dim dimensions
+// (DefaultLocalDimension when dim ≤ 0).
+func NewLocalEmbedder(dim int) *LocalEmbedder {
+	if dim <= 0 {
+		dim = DefaultLocalDimension
+	}
+	return &LocalEmbedder{dim: dim, an: newAnalyzer()}
+}
+
+// Name identifies the hashing scheme; change it whenever the vectors change.
+func (e *LocalEmbedder) Name() string { return "herald-local-hash-v1" }
+
+// Dimension returns the vector length.
+func (e *LocalEmbedder) Dimension() int { return e.dim }
+
+// Embed embeds texts, spreading large batches over the CPUs.
+func (e *LocalEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	workers := runtime.GOMAXPROCS(0)
+	if len(texts) < 16 || workers == 1 {
+		for i, t := range texts {
+			out[i] = e.embed(t)
+		}
+		return out, ctx.Err()
+	}
+	var wg sync.WaitGroup
+	per := (len(texts) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*per, min((w+1)*per, len(texts))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = e.embed(texts[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("embedding %d texts: %w", len(texts), err)
+	}
+	return out, nil
+}
+
+// Feature weights of the local embedder.
+const (
+	weightWord    = 1.0
+	weightPair    = 0.6
+	weightTrigram = 0.25
+)
+
+func (e *LocalEmbedder) embed(text string) []float32 {
+	terms := e.an.terms(nil, text)
+	counts := make(map[string]float64, len(terms)*3)
+	for i, t := range terms {
+		counts["w:"+t] += weightWord
+		if i > 0 {
+			counts["p:"+terms[i-1]+" "+t] += weightPair
+		}
+		padded := "<" + t + ">"
+		if len(padded) > 4 {
+			for j := 0; j+3 <= len(padded); j++ {
+				counts["c:"+padded[j:j+3]] += weightTrigram
+			}
+		}
+	}
+	v := make([]float32, e.dim)
+	h := fnv.New64a()
+	for f, w := range counts {
+		h.Reset()
+		h.Write([]byte(f))
+		sum := h.Sum64()
+		bucket := int(sum % uint64(e.dim))
+		sign := float32(1)
+		if sum>>63 == 1 {
+			sign = -1
+		}
+		v[bucket] += sign * float32(1+math.Log(w))
+	}
+	normalize(v)
+	return v
+}
+
+// normalize scales v to unit length in place; a zero vector stays zero.
+func normalize(v []float32) {
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(sum))
+	for i := range v {
+		v[i] *= inv
+	}
+}

@@ -1,0 +1,187 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Engine answers questions and writes summaries over an Index.
+type Engine struct {
+	index    *Index
+	answerer Answerer
+	now      func() time.Time
+	k        int
+}
+
+// EngineOptions configures an Engine.
+type EngineOptions struct {
+	// Answerer writes answers (default: an Extractive answerer).
+	Answerer Answerer
+	// Now is the reference time for relative dates (default time.Now).
+	Now func() time.Time
+	// K is how many passages a question retrieves (default 8).
+	K int
+}
+
+// NewEngine returns an engine over ix.
+func NewEngine(ix *Index, opts EngineOptions) *Engine {
+	if opts.Answerer == nil {
+		opts.Answerer = NewExtractive(ix)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.K <= 0 {
+		opts.K = 8
+	}
+	return &Engine{index: ix, answerer: opts.Answerer, now: opts.Now, k: opts.K}
+}
+
+// Index returns the engine's index.
+func (e *Engine) Index() *Index { return e.index }
+
+// AskOptions tunes one question.
+type AskOptions struct {
+	// K overrides the number of passages retrieved.
+	K int
+	// AsOf overrides the reference time of relative dates.
+	AsOf time.Time
+}
+
+// MaxQuestionRunes bounds a question; longer ones are refused.
+const MaxQuestionRunes = 4000
+
+// Ask answers a question with cited sentences. Date words in the question
+// become a date filter or a recency preference; when the filter matches no
+// article, the answer says so and names the nearest dates that have some.
+func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Answer, error) {
+	start := time.Now()
+	q, err := e.question(question, opts.AsOf)
+	if err != nil {
+		return Answer{}, err
+	}
+	if a, empty := e.emptyPeriod(q); empty {
+		a.Took = time.Since(start)
+		return a, nil
+	}
+	k := opts.K
+	if k <= 0 {
+		k = e.k
+	}
+	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, Period: q.Period, Recent: q.Recent})
+	if err != nil {
+		return Answer{}, fmt.Errorf("answering %q: %w", question, err)
+	}
+	a, err := e.answerer.Answer(ctx, q, passages)
+	if err != nil {
+		return Answer{}, fmt.Errorf("answering %q: %w", question, err)
+	}
+	a.Question, a.Period = question, q.Period
+	if !q.Period.IsZero() {
+		a.Note = "Searched only articles dated " + q.Period.String() + "."
+	}
+	a.Took = time.Since(start)
+	return a, nil
+}
+
+func (e *Engine) question(text string, asOf time.Time) (Question, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Question{}, fmt.Errorf("the question is empty")
+	}
+	if n := len([]rune(text)); n > MaxQuestionRunes {
+		return Question{}, fmt.Errorf("the question is %d characters long; the limit is %d", n, MaxQuestionRunes)
+	}
+	if asOf.IsZero() {
+		asOf = e.now()
+	}
+	in := ParseDateIntent(text, asOf)
+	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent}, nil
+}
+
+// emptyPeriod answers when the question's period holds no article.
+func (e *Engine) emptyPeriod(q Question) (Answer, bool) {
+	if q.Period.IsZero() || len(e.index.Articles(q.Period)) > 0 {
+		return Answer{}, false
+	}
+	return Answer{Question: q.Text, Period: q.Period, Text: e.noArticlesText(q.Period)}, true
+}
+
+func (e *Engine) noArticlesText(p Period) string {
+	before, after := e.index.NearestDays(p)
+	var near []string
+	if !before.IsZero() {
+		near = append(near, before.Format(time.DateOnly)+" (before)")
+	}
+	if !after.IsZero() {
+		near = append(near, after.Format(time.DateOnly)+" (after)")
+	}
+	msg := "No article in the corpus is dated " + p.String() + "."
+	switch len(near) {
+	case 0:
+		msg += " The corpus has no articles yet."
+	case 1:
+		msg += " The nearest date with articles is " + near[0] + "."
+	default:
+		msg += " The nearest dates with articles are " + near[0] + " and " + near[1] + "."
+	}
+	return msg
+}
+
+// Source is an article that matches a question, with its best passage.
+type Source struct {
+	Citation
+	// Passage is the matching chunk and Score its retrieval score.
+	Passage string
+	Score   float64
+}
+
+// Sources lists the articles that best match a question, one passage each,
+// with the best sentence of that passage as the quote.
+func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) ([]Source, Period, error) {
+	q, err := e.question(question, opts.AsOf)
+	if err != nil {
+		return nil, Period{}, err
+	}
+	k := opts.K
+	if k <= 0 {
+		k = 5
+	}
+	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent})
+	if err != nil {
+		return nil, q.Period, fmt.Errorf("finding sources for %q: %w", question, err)
+	}
+	qterms := e.index.Terms(q.Query)
+	weights := termWeights{}
+	for _, t := range qterms {
+		weights[t] = e.index.IDF(t)
+	}
+	out := make([]Source, 0, len(passages))
+	for i, p := range passages {
+		if len(qterms) > 0 && p.Coverage == 0 {
+			continue
+		}
+		out = append(out, Source{
+			Citation: Citation{N: i + 1, ArticleID: p.ArticleID, Title: p.Title, Date: p.Date, URL: p.URL, ChunkID: p.ChunkID, Quote: e.bestSentence(p.Text, weights)},
+			Passage:  p.Text,
+			Score:    p.Score,
+		})
+	}
+	for i := range out {
+		out[i].N = i + 1
+	}
+	return out, q.Period, nil
+}
+
+// bestSentence returns the sentence of text that covers most of weights.
+func (e *Engine) bestSentence(text string, weights termWeights) string {
+	best, bestCov := "", -1.0
+	for _, s := range sentences(text) {
+		if c := coverage(weights, e.index.Terms(s)); c > bestCov {
+			best, bestCov = s, c
+		}
+	}
+	return best
+}

@@ -1,0 +1,274 @@
+package rag
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/herald-news/herald/internal/corpus"
+)
+
+// Extractive answers by quoting the sentences of the retrieved passages that
+// best answer the question. It needs no model and no network.
+type Extractive struct {
+	terms termSource
+	// MaxSentences bounds the answer (default 3).
+	MaxSentences int
+	// MinCoverage is the share of the question's term weight the best
+	// passage must contain for the corpus to count as answering (default
+	// DefaultMinCoverage).
+	MinCoverage float64
+	// Passages is how many of the top passages are read (default 5).
+	Passages int
+}
+
+// termSource gives index terms and their weights; *Index is one.
+type termSource interface {
+	Terms(text string) []string
+	IDF(term string) float64
+}
+
+// DefaultMinCoverage is the calibrated relevance threshold: below it, the
+// corpus is taken not to answer.
+const DefaultMinCoverage = 0.5
+
+// NewExtractive returns an extractive answerer that weighs terms with ts
+// (usually the Index).
+func NewExtractive(ts termSource) *Extractive {
+	return &Extractive{terms: ts, MaxSentences: 3, MinCoverage: DefaultMinCoverage, Passages: 5}
+}
+
+// candidate is a sentence that may go into an answer.
+type candidate struct {
+	text     string
+	terms    map[string]bool
+	passage  Passage
+	rank     int
+	position int
+	score    float64
+	coverage float64
+}
+
+// Answer picks up to MaxSentences sentences and cites each.
+func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage) (Answer, error) {
+	if err := ctx.Err(); err != nil {
+		return Answer{}, err
+	}
+	qterms := e.terms.Terms(q.Query)
+	if len(passages) == 0 {
+		return notCovered(q, nil), nil
+	}
+	if len(qterms) == 0 {
+		// "What happened yesterday?": the lead of the newest articles.
+		var cs citations
+		var parts []string
+		for i, p := range passages {
+			if i == e.MaxSentences {
+				break
+			}
+			s := leadSentence(p.Text)
+			parts = append(parts, s+" ["+strconv.Itoa(cs.cite(p, s))+"]")
+		}
+		return Answer{Question: q.Text, Text: strings.Join(parts, " "), Found: true, Citations: cs.list, Answerer: "extractive"}, nil
+	}
+	weights := termWeights{}
+	for _, t := range qterms {
+		weights[t] = e.terms.IDF(t)
+	}
+	best := 0.0
+	for _, p := range passages {
+		best = max(best, p.Coverage)
+	}
+	if best < e.MinCoverage {
+		return notCovered(q, passages), nil
+	}
+
+	cue := questionCue(q.Text)
+	var cands []candidate
+	for rank, p := range passages {
+		if rank == e.Passages {
+			break
+		}
+		if p.Coverage < e.MinCoverage/2 {
+			continue
+		}
+		for i, sp := range corpus.SplitSentences(p.Text) {
+			text := strings.Join(strings.Fields(p.Text[sp.Start:sp.End]), " ")
+			terms := e.terms.Terms(text)
+			c := candidate{text: text, terms: toSet(terms), passage: p, rank: rank, position: i}
+			c.coverage = coverage(weights, terms)
+			c.score = c.coverage + 0.25/float64(rank+1) + 0.1*pairBonus(qterms, terms) + cue.bonus(text, q.Text)
+			if n := len(strings.Fields(text)); n < 5 {
+				c.score -= 0.15
+			}
+			cands = append(cands, c)
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	if len(cands) == 0 || cands[0].coverage == 0 {
+		return notCovered(q, passages), nil
+	}
+	chosen := []candidate{cands[0]}
+	for _, c := range cands[1:] {
+		if len(chosen) == e.MaxSentences {
+			break
+		}
+		if c.score < 0.6*cands[0].score || c.coverage < 0.3 || redundant(c, chosen) {
+			continue
+		}
+		chosen = append(chosen, c)
+	}
+	var cs citations
+	parts := make([]string, len(chosen))
+	for i, c := range chosen {
+		parts[i] = c.text + " [" + strconv.Itoa(cs.cite(c.passage, c.text)) + "]"
+	}
+	return Answer{Question: q.Text, Text: strings.Join(parts, " "), Found: true, Citations: cs.list, Answerer: "extractive"}, nil
+}
+
+func leadSentence(text string) string {
+	spans := corpus.SplitSentences(text)
+	if len(spans) == 0 {
+		return strings.Join(strings.Fields(text), " ")
+	}
+	return strings.Join(strings.Fields(text[spans[0].Start:spans[0].End]), " ")
+}
+
+func toSet(terms []string) map[string]bool {
+	m := make(map[string]bool, len(terms))
+	for _, t := range terms {
+		m[t] = true
+	}
+	return m
+}
+
+// pairBonus counts adjacent question-term pairs that also stand together in
+// the sentence, capped at 2.
+func pairBonus(qterms, terms []string) float64 {
+	pairs := map[[2]string]bool{}
+	for i := 1; i < len(terms); i++ {
+		pairs[[2]string{terms[i-1], terms[i]}] = true
+	}
+	n := 0
+	for i := 1; i < len(qterms) && n < 2; i++ {
+		if pairs[[2]string{qterms[i-1], qterms[i]}] {
+			n++
+		}
+	}
+	return float64(n)
+}
+
+// redundant reports whether c mostly repeats a chosen sentence.
+func redundant(c candidate, chosen []candidate) bool {
+	for _, o := range chosen {
+		if jaccard(c.terms, o.terms) > 0.5 {
+			return true
+		}
+	}
+	return false
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	inter := 0
+	for t := range a {
+		if b[t] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// cueKind is the kind of answer a question asks for.
+type cueKind int
+
+const (
+	cueNone cueKind = iota
+	cueQuantity
+	cueTime
+	cuePerson
+	cuePlace
+	cueReason
+)
+
+var (
+	reQuantityQ = regexp.MustCompile(`(?i)\b(how\s+(much|many|large|big|long|far|old|high|low)|what\s+(percentage|percent|share|amount|price|number|value|rate|size|total)|by\s+how)\b`)
+	reTimeQ     = regexp.MustCompile(`(?i)\b(when|what\s+(year|date|day|month|time)|which\s+(year|date|day|month))\b`)
+	rePersonQ   = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b|\b(which|what)\s+(person|president|minister|leader|company|official)\b`)
+	rePlaceQ    = regexp.MustCompile(`(?i)^\s*where\b|\b(which|what)\s+(country|city|place|region|state)\b`)
+	reReasonQ   = regexp.MustCompile(`(?i)^\s*why\b|\bwhat\s+(caused|led\s+to)\b`)
+
+	reNumber = regexp.MustCompile(`\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|trillion|dozen|half)\b`)
+	reDate   = regexp.MustCompile(`(?i)\b(1[6-9]\d\d|20\d\d|jan(uary)?|feb(ruary)?|march|april|may|june|july|august|sept(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|century|decade)\b`)
+	reReason = regexp.MustCompile(`(?i)\b(because|due\s+to|owing\s+to|as\s+a\s+result|in\s+order\s+to|so\s+that|since|reason|caused|led\s+to)\b`)
+	rePlace  = regexp.MustCompile(`\b(in|at|from|near)\s+(the\s+)?[A-Z]`)
+)
+
+type questionKind struct{ kind cueKind }
+
+func questionCue(q string) questionKind {
+	switch {
+	case reQuantityQ.MatchString(q):
+		return questionKind{cueQuantity}
+	case reTimeQ.MatchString(q):
+		return questionKind{cueTime}
+	case rePersonQ.MatchString(q):
+		return questionKind{cuePerson}
+	case rePlaceQ.MatchString(q):
+		return questionKind{cuePlace}
+	case reReasonQ.MatchString(q):
+		return questionKind{cueReason}
+	}
+	return questionKind{cueNone}
+}
+
+// bonus rewards a sentence that holds the kind of thing the question asks for.
+func (k questionKind) bonus(sentence, question string) float64 {
+	switch k.kind {
+	case cueQuantity:
+		if reNumber.MatchString(sentence) {
+			return 0.2
+		}
+	case cueTime:
+		if reDate.MatchString(sentence) {
+			return 0.2
+		}
+	case cuePerson:
+		if hasNewName(sentence, question) {
+			return 0.1
+		}
+	case cuePlace:
+		if rePlace.MatchString(sentence) {
+			return 0.1
+		}
+	case cueReason:
+		if reReason.MatchString(sentence) {
+			return 0.1
+		}
+	}
+	return 0
+}
+
+// hasNewName reports whether the sentence has a capitalised word, past its
+// first, that the question does not mention.
+func hasNewName(sentence, question string) bool {
+	lowerQ := strings.ToLower(question)
+	for i, w := range strings.Fields(sentence) {
+		if i == 0 {
+			continue
+		}
+		w = strings.Trim(w, `.,;:!?"'()“”’`)
+		if w == "" {
+			continue
+		}
+		if r := []rune(w)[0]; unicode.IsUpper(r) && !strings.Contains(lowerQ, strings.ToLower(w)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,214 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// SearchOptions shapes a retrieval.
+type SearchOptions struct {
+	// K is how many passages to return (default 8).
+	K int
+	// PerArticle caps the passages of one article (default 2).
+	PerArticle int
+	// Period keeps only chunks of these days.
+	Period Period
+	// Recent favours the newest articles.
+	Recent bool
+}
+
+// Passage is a retrieved chunk with its scores.
+type Passage struct {
+	ChunkID   string
+	ArticleID string
+	Title     string
+	URL       string
+	Date      time.Time
+	Text      string
+	// Score is the fused ranking score; Lexical the BM25 score and
+	// Similarity the vector similarity (0 when that half did not find it).
+	Score      float64
+	Lexical    float64
+	Similarity float32
+	// Coverage is the share of the question's term weight (IDF) found in
+	// the passage or its title, from 0 to 1.
+	Coverage float64
+}
+
+// Fusion weights of reciprocal-rank fusion.
+const (
+	rrfK          = 60
+	weightLexical = 1.0
+	weightVector  = 0.7
+	// candidates fetched from each half, as a multiple of K.
+	candidateFactor = 8
+	minCandidates   = 64
+)
+
+// Search runs hybrid retrieval: BM25 over chunk text and title, fused with
+// vector similarity by reciprocal rank, filtered by date, capped per article.
+// A question with no content words returns the newest passages of the period.
+func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([]Passage, error) {
+	if opts.K <= 0 {
+		opts.K = 8
+	}
+	if opts.PerArticle <= 0 {
+		opts.PerArticle = 2
+	}
+	qterms := ix.an.terms(nil, text)
+	if len(qterms) == 0 {
+		return ix.newest(opts), nil
+	}
+	n := max(minCandidates, opts.K*candidateFactor)
+	var qvec []float32
+	if vecs, err := ix.embedder.Embed(ctx, []string{text}); err != nil {
+		return nil, fmt.Errorf("embedding the question: %w", err)
+	} else if len(vecs) == 1 {
+		qvec = vecs[0]
+	}
+	var vhits []VectorHit
+	if len(qvec) > 0 {
+		var err error
+		if vhits, err = ix.store.Nearest(ctx, qvec, n, opts.Period); err != nil {
+			return nil, fmt.Errorf("searching vectors: %w", err)
+		}
+	}
+
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var allow func(int32) bool
+	if !opts.Period.IsZero() {
+		allow = func(slot int32) bool { c := ix.chunks[slot]; return c != nil && opts.Period.Contains(c.art.Date) }
+	}
+	lhits := ix.lex.search(qterms, n, allow)
+
+	type cand struct {
+		c          *chunk
+		score, lex float64
+		sim        float32
+	}
+	cands := map[int32]*cand{}
+	for rank, h := range lhits {
+		cands[h.doc] = &cand{c: ix.chunks[h.doc], score: weightLexical / float64(rrfK+rank+1), lex: h.score}
+	}
+	for rank, h := range vhits {
+		slot, ok := ix.chunkSlot[h.ChunkID]
+		if !ok {
+			continue
+		}
+		cd := cands[slot]
+		if cd == nil {
+			cd = &cand{c: ix.chunks[slot]}
+			cands[slot] = cd
+		}
+		cd.score += weightVector / float64(rrfK+rank+1)
+		cd.sim = h.Similarity
+	}
+	list := make([]*cand, 0, len(cands))
+	for _, cd := range cands {
+		if cd.c != nil {
+			list = append(list, cd)
+		}
+	}
+	if opts.Recent && len(list) > 0 {
+		newest := list[0].c.art.Date
+		for _, cd := range list {
+			if cd.c.art.Date.After(newest) {
+				newest = cd.c.art.Date
+			}
+		}
+		for _, cd := range list {
+			age := newest.Sub(cd.c.art.Date).Hours() / 24
+			cd.score *= 1 + math.Exp2(-age/14)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].score != list[j].score {
+			return list[i].score > list[j].score
+		}
+		return list[i].c.slot < list[j].c.slot
+	})
+
+	weights := ix.termWeightsLocked(qterms)
+	perArticle := map[string]int{}
+	var out []Passage
+	for _, cd := range list {
+		if perArticle[cd.c.art.ID] >= opts.PerArticle {
+			continue
+		}
+		perArticle[cd.c.art.ID]++
+		p := cd.c.passage()
+		p.Score, p.Lexical, p.Similarity = cd.score, cd.lex, cd.sim
+		p.Coverage = coverage(weights, ix.an.terms(ix.an.terms(nil, p.Title), p.Text))
+		out = append(out, p)
+		if len(out) == opts.K {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (c *chunk) passage() Passage {
+	return Passage{ChunkID: c.id, ArticleID: c.art.ID, Title: c.art.Title, URL: c.art.URL, Date: c.art.Date, Text: c.text()}
+}
+
+// newest returns the first chunk of the newest articles in the period.
+func (ix *Index) newest(opts SearchOptions) []Passage {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var arts []*article
+	for _, a := range ix.articles {
+		if opts.Period.Contains(a.Date) && len(a.slots) > 0 {
+			arts = append(arts, a)
+		}
+	}
+	sort.Slice(arts, func(i, j int) bool {
+		if !arts[i].Date.Equal(arts[j].Date) {
+			return arts[i].Date.After(arts[j].Date)
+		}
+		return arts[i].ID < arts[j].ID
+	})
+	var out []Passage
+	for i, a := range arts {
+		if i == opts.K {
+			break
+		}
+		p := ix.chunks[a.slots[0]].passage()
+		p.Score, p.Coverage = 1/float64(i+1), 1
+		out = append(out, p)
+	}
+	return out
+}
+
+// termWeights maps each distinct question term to its IDF.
+type termWeights map[string]float64
+
+func (ix *Index) termWeightsLocked(qterms []string) termWeights {
+	w := termWeights{}
+	for _, t := range qterms {
+		w[t] = ix.lex.idf(t)
+	}
+	return w
+}
+
+// coverage is the share of the weight of w whose terms appear in terms.
+func coverage(w termWeights, terms []string) float64 {
+	var total, found float64
+	for _, v := range w {
+		total += v
+	}
+	if total == 0 {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, t := range terms {
+		if v, ok := w[t]; ok && !seen[t] {
+			seen[t] = true
+			found += v
+		}
+	}
+	return found / total
+}

@@ -1,0 +1,341 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/herald-news/herald/internal/corpus"
+)
+
+// SummaryRequest says what to summarise: one article, a topic, a period, or
+// a topic within a period.
+type SummaryRequest struct {
+	// Article is an article ID or (part of) a title.
+	Article string
+	Topic   string
+	Period  Period
+	// Sentences bounds the summary (default 5).
+	Sentences int
+}
+
+// ErrNoSuchArticle means no article matches a summary request.
+var ErrNoSuchArticle = fmt.Errorf("no such article")
+
+// Summarize writes an extractive summary: the most central sentences, with
+// redundancy removed, each cited.
+func (e *Engine) Summarize(ctx context.Context, req SummaryRequest) (Answer, error) {
+	start := time.Now()
+	if req.Sentences <= 0 {
+		req.Sentences = 5
+	}
+	var a Answer
+	var err error
+	switch {
+	case req.Article != "":
+		a, err = e.summarizeArticle(req)
+	case req.Topic != "":
+		a, err = e.summarizeTopic(ctx, req)
+	case !req.Period.IsZero():
+		a = e.summarizePeriod(req)
+	default:
+		return Answer{}, fmt.Errorf("a summary needs an article, a topic or a date")
+	}
+	if err != nil {
+		return Answer{}, err
+	}
+	a.Answerer = "extractive"
+	a.Period = req.Period
+	a.Took = time.Since(start)
+	return a, nil
+}
+
+// FindArticle resolves an article ID or title: an exact ID, an exact title
+// (ignoring case), a title containing the text (newest first), or the title
+// sharing most words with it.
+func (ix *Index) FindArticle(ref string) (corpus.Article, bool) {
+	ref = strings.TrimSpace(ref)
+	if a, ok := ix.Article(ref); ok {
+		return a, true
+	}
+	lower := strings.ToLower(ref)
+	all := ix.Articles(Period{})
+	for _, info := range all {
+		if strings.ToLower(info.Title) == lower {
+			return ix.Article(info.ID)
+		}
+	}
+	for _, info := range all {
+		if strings.Contains(strings.ToLower(info.Title), lower) {
+			return ix.Article(info.ID)
+		}
+	}
+	want := toSet(ix.Terms(ref))
+	bestID, best := "", 0.0
+	for _, info := range all {
+		if s := jaccard(want, toSet(ix.Terms(info.Title))); s > best {
+			bestID, best = info.ID, s
+		}
+	}
+	if best >= 0.5 {
+		return ix.Article(bestID)
+	}
+	return corpus.Article{}, false
+}
+
+func (e *Engine) summarizeArticle(req SummaryRequest) (Answer, error) {
+	art, ok := e.index.FindArticle(req.Article)
+	if !ok {
+		return Answer{}, fmt.Errorf("%w matches %q: give an article ID or words of its title", ErrNoSuchArticle, req.Article)
+	}
+	p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date, ChunkID: corpus.ChunkID(art.ID, 0)}
+	pool := e.newPool()
+	for i, s := range sentences(art.Body) {
+		pool.add(s, p, i)
+	}
+	rel := pool.centrality()
+	for i := range rel {
+		if pool.items[i].position == 0 {
+			rel[i] += 0.1 // the lede
+		}
+	}
+	chosen := pool.mmr(rel, min(req.Sentences, max(2, len(pool.items)/3)))
+	sort.Slice(chosen, func(i, j int) bool { return pool.items[chosen[i]].position < pool.items[chosen[j]].position })
+	a := pool.answer(chosen)
+	a.Heading = fmt.Sprintf("Summary of “%s” (%s)", art.Title, art.Date.Format(time.DateOnly))
+	return a, nil
+}
+
+func (e *Engine) summarizeTopic(ctx context.Context, req SummaryRequest) (Answer, error) {
+	q := Question{Text: req.Topic, Query: req.Topic, Period: req.Period}
+	heading := fmt.Sprintf("Summary of “%s”", req.Topic)
+	if !req.Period.IsZero() {
+		heading += ", " + req.Period.String()
+		if a, empty := e.emptyPeriod(q); empty {
+			a.Heading = heading
+			return a, nil
+		}
+	}
+	passages, err := e.index.Search(ctx, req.Topic, SearchOptions{K: 12, PerArticle: 2, Period: req.Period})
+	if err != nil {
+		return Answer{}, fmt.Errorf("summarising %q: %w", req.Topic, err)
+	}
+	best := 0.0
+	for _, p := range passages {
+		best = max(best, p.Coverage)
+	}
+	if best < DefaultMinCoverage {
+		a := notCovered(q, passages)
+		a.Heading = heading
+		return a, nil
+	}
+	weights := termWeights{}
+	for _, t := range e.index.Terms(req.Topic) {
+		weights[t] = e.index.IDF(t)
+	}
+	pool := e.newPool()
+	for _, p := range passages {
+		if p.Coverage < DefaultMinCoverage/2 {
+			continue
+		}
+		for i, s := range sentences(p.Text) {
+			pool.add(s, p, i)
+		}
+	}
+	cent := pool.centrality()
+	rel := make([]float64, len(pool.items))
+	for i, it := range pool.items {
+		rel[i] = 0.6*coverage(weights, it.terms) + 0.4*cent[i]
+	}
+	chosen := pool.mmr(rel, req.Sentences)
+	pool.byDate(chosen)
+	a := pool.answer(chosen)
+	a.Heading = heading
+	return a, nil
+}
+
+// maxPeriodArticles bounds the articles a period summary reads (newest first).
+const maxPeriodArticles = 2000
+
+func (e *Engine) summarizePeriod(req SummaryRequest) Answer {
+	infos := e.index.Articles(req.Period)
+	heading := "Summary of " + req.Period.String()
+	if len(infos) == 0 {
+		return Answer{Heading: heading, Text: e.noArticlesText(req.Period)}
+	}
+	note := fmt.Sprintf("%d articles dated %s.", len(infos), req.Period.String())
+	if len(infos) > maxPeriodArticles {
+		note = fmt.Sprintf("%d articles dated %s; the newest %d were read.", len(infos), req.Period.String(), maxPeriodArticles)
+		infos = infos[:maxPeriodArticles]
+	}
+	pool := e.newPool()
+	for _, info := range infos {
+		art, ok := e.index.Article(info.ID)
+		if !ok {
+			continue
+		}
+		p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date, ChunkID: corpus.ChunkID(art.ID, 0)}
+		// The first two sentences of a news article carry its news.
+		for i, s := range sentences(art.Body) {
+			if i == 2 {
+				break
+			}
+			pool.add(s, p, i)
+		}
+	}
+	chosen := pool.mmr(pool.centrality(), req.Sentences)
+	pool.byDate(chosen)
+	a := pool.answer(chosen)
+	a.Heading, a.Note = heading, note
+	return a
+}
+
+// sentences returns the sentences of text with white space collapsed.
+func sentences(text string) []string {
+	spans := corpus.SplitSentences(text)
+	out := make([]string, 0, len(spans))
+	for _, sp := range spans {
+		out = append(out, strings.Join(strings.Fields(text[sp.Start:sp.End]), " "))
+	}
+	return out
+}
+
+// sentencePool holds candidate sentences as TF-IDF vectors.
+type sentencePool struct {
+	idf   func(string) float64
+	terms func(string) []string
+	items []poolItem
+}
+
+type poolItem struct {
+	text     string
+	terms    []string
+	vec      map[string]float64
+	norm     float64
+	passage  Passage
+	position int
+}
+
+func (e *Engine) newPool() *sentencePool {
+	idf := map[string]float64{}
+	return &sentencePool{
+		terms: e.index.Terms,
+		idf: func(t string) float64 {
+			v, ok := idf[t]
+			if !ok {
+				v = e.index.IDF(t)
+				idf[t] = v
+			}
+			return v
+		},
+	}
+}
+
+func (sp *sentencePool) add(text string, p Passage, position int) {
+	terms := sp.terms(text)
+	if len(terms) < 3 {
+		return // headings, datelines, fragments
+	}
+	vec := map[string]float64{}
+	for _, t := range terms {
+		vec[t] += sp.idf(t)
+	}
+	var norm float64
+	for _, v := range vec {
+		norm += v * v
+	}
+	sp.items = append(sp.items, poolItem{text: text, terms: terms, vec: vec, norm: math.Sqrt(norm), passage: p, position: position})
+}
+
+func cosine(a, b poolItem) float64 {
+	if a.norm == 0 || b.norm == 0 {
+		return 0
+	}
+	if len(a.vec) > len(b.vec) {
+		a, b = b, a
+	}
+	var dot float64
+	for t, v := range a.vec {
+		dot += v * b.vec[t]
+	}
+	return dot / (a.norm * b.norm)
+}
+
+// centrality scores each sentence by its cosine to the pool's centroid.
+func (sp *sentencePool) centrality() []float64 {
+	centroid := poolItem{vec: map[string]float64{}}
+	for _, it := range sp.items {
+		for t, v := range it.vec {
+			centroid.vec[t] += v / it.norm
+		}
+	}
+	for _, v := range centroid.vec {
+		centroid.norm += v * v
+	}
+	centroid.norm = math.Sqrt(centroid.norm)
+	out := make([]float64, len(sp.items))
+	for i, it := range sp.items {
+		out[i] = cosine(it, centroid)
+	}
+	return out
+}
+
+// mmr picks k sentences by maximal marginal relevance: relevant, and unlike
+// those already picked.
+func (sp *sentencePool) mmr(rel []float64, k int) []int {
+	const lambda = 0.7
+	var chosen []int
+	used := make([]bool, len(sp.items))
+	for len(chosen) < k {
+		best, bestScore := -1, math.Inf(-1)
+		for i := range sp.items {
+			if used[i] {
+				continue
+			}
+			maxSim := 0.0
+			for _, j := range chosen {
+				maxSim = max(maxSim, cosine(sp.items[i], sp.items[j]))
+			}
+			if maxSim > 0.6 {
+				continue // near-duplicate
+			}
+			if s := lambda*rel[i] - (1-lambda)*maxSim; s > bestScore {
+				best, bestScore = i, s
+			}
+		}
+		if best < 0 {
+			break
+		}
+		used[best] = true
+		chosen = append(chosen, best)
+	}
+	return chosen
+}
+
+// byDate orders chosen sentences by article date, then position.
+func (sp *sentencePool) byDate(chosen []int) {
+	sort.SliceStable(chosen, func(i, j int) bool {
+		a, b := sp.items[chosen[i]], sp.items[chosen[j]]
+		if !a.passage.Date.Equal(b.passage.Date) {
+			return a.passage.Date.Before(b.passage.Date)
+		}
+		if a.passage.ArticleID != b.passage.ArticleID {
+			return a.passage.ArticleID < b.passage.ArticleID
+		}
+		return a.position < b.position
+	})
+}
+
+// answer renders chosen sentences as cited bullet lines.
+func (sp *sentencePool) answer(chosen []int) Answer {
+	var cs citations
+	lines := make([]string, len(chosen))
+	for i, idx := range chosen {
+		it := sp.items[idx]
+		lines[i] = fmt.Sprintf("- %s [%d]", it.text, cs.cite(it.passage, it.text))
+	}
+	return Answer{Text: strings.Join(lines, "\n"), Found: len(lines) > 0, Citations: cs.list}
+}
