@@ -106,10 +106,12 @@ func (a *app) ingestInto(ctx context.Context, roots []string, reindex bool) (*ra
 
 	path := a.snapshotPath()
 	var ix *rag.Index
+	loaded := false
 	if reindex {
 		ix = rag.NewIndex(a.indexOptions())
 	} else {
 		ix, err = rag.Load(ctx, path, a.indexOptions())
+		loaded = err == nil
 		if errors.Is(err, rag.ErrNoIndex) {
 			ix, err = rag.NewIndex(a.indexOptions()), nil
 		}
@@ -131,6 +133,9 @@ func (a *app) ingestInto(ctx context.Context, roots []string, reindex bool) (*ra
 			a.log.Error("saving after a failed ingest", "err", serr)
 		}
 		return nil, rep, err
+	}
+	if loaded && !rep.Changed() {
+		return ix, rep, nil // the snapshot on disk is already this state
 	}
 	if err := ix.Save(path); err != nil {
 		return nil, rep, err

@@ -83,7 +83,9 @@ func summarizeReasons(reasons map[string]int) string {
 	for r, n := range reasons {
 		list = append(list, rc{r, n})
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].n > list[j].n || list[i].n == list[j].n && list[i].reason < list[j].reason })
+	sort.Slice(list, func(i, j int) bool {
+		return list[i].n > list[j].n || list[i].n == list[j].n && list[i].reason < list[j].reason
+	})
 	s := ""
 	for i, x := range list {
 		if i == 3 {

@@ -18,7 +18,7 @@ var stopWords = func() map[string]bool {
 		my myself no nor not of off on once only or other our ours ourselves out over own same she should so some such
 		than that the their theirs them themselves then there these they this those through to too under until up
 		very was we were what when where which while who whom why will with would you your yours yourself yourselves
-		s t also said says say tell told much many did does ago per whose yet`) {
+		s t also said says say tell told much many did does ago per whose yet happen happened happens happening news`) {
 		m[w] = true
 	}
 	return m

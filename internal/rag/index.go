@@ -270,3 +270,54 @@ func (ix *Index) removeLocked(ctx context.Context, a *article) error {
 	}
 	return nil
 }
+
+// Check verifies the index's integrity: every chunk belongs to a live
+// article and lies within its body, every vector has the embedder's
+// dimension and unit length, and the lexical and vector halves hold exactly
+// the same chunks.
+func (ix *Index) Check() error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	dim := ix.embedder.Dimension()
+	live := 0
+	for slot, c := range ix.chunks {
+		if c == nil {
+			continue
+		}
+		live++
+		a, ok := ix.articles[c.art.ID]
+		if !ok || a != c.art {
+			return fmt.Errorf("chunk %s has no article", c.id)
+		}
+		if c.start < 0 || c.end > len(a.Body) || c.start > c.end {
+			return fmt.Errorf("chunk %s lies outside its article", c.id)
+		}
+		if len(c.vector) != dim {
+			return fmt.Errorf("chunk %s has a %d-dimension vector, want %d", c.id, len(c.vector), dim)
+		}
+		var norm float64
+		for _, x := range c.vector {
+			norm += float64(x) * float64(x)
+		}
+		if norm != 0 && (norm < 0.999 || norm > 1.001) {
+			return fmt.Errorf("chunk %s has a vector of length %.4f, not 1", c.id, norm)
+		}
+		if ix.chunkSlot[c.id] != int32(slot) || !ix.lex.alive[slot] {
+			return fmt.Errorf("chunk %s is missing from the lexical index", c.id)
+		}
+	}
+	for _, a := range ix.articles {
+		for _, slot := range a.slots {
+			if ix.chunks[slot] == nil || ix.chunks[slot].art != a {
+				return fmt.Errorf("article %s lists a missing chunk", a.ID)
+			}
+		}
+	}
+	if live != len(ix.chunkSlot) || live != ix.lex.live {
+		return fmt.Errorf("%d chunks, %d chunk IDs, %d in the lexical index", live, len(ix.chunkSlot), ix.lex.live)
+	}
+	if n := ix.store.Len(); n != live {
+		return fmt.Errorf("%d chunks but %d vectors in the vector store", live, n)
+	}
+	return nil
+}

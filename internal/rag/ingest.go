@@ -49,6 +49,9 @@ type IngestReport struct {
 	Duration       time.Duration
 }
 
+// Changed reports whether the ingest added, replaced or removed anything.
+func (r IngestReport) Changed() bool { return r.Added+r.Updated+r.Removed > 0 }
+
 // Ingested counts the articles the ingest read successfully.
 func (r IngestReport) Ingested() int { return r.Added + r.Updated + r.Unchanged }
 

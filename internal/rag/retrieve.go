@@ -46,6 +46,8 @@ const (
 	// candidates fetched from each half, as a multiple of K.
 	candidateFactor = 8
 	minCandidates   = 64
+	// minSimilarity drops vector hits that are no more similar than chance.
+	minSimilarity = 0
 )
 
 // Search runs hybrid retrieval: BM25 over chunk text and title, fused with
@@ -95,6 +97,9 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 		cands[h.doc] = &cand{c: ix.chunks[h.doc], score: weightLexical / float64(rrfK+rank+1), lex: h.score}
 	}
 	for rank, h := range vhits {
+		if h.Similarity <= minSimilarity {
+			break // the rest is unrelated
+		}
 		slot, ok := ix.chunkSlot[h.ChunkID]
 		if !ok {
 			continue
@@ -114,14 +119,19 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 		}
 	}
 	if opts.Recent && len(list) > 0 {
-		newest := list[0].c.art.Date
+		// Age counts from the newest article that matches the words, so
+		// that an unrelated new article does not flatten the boost.
+		var newest time.Time
 		for _, cd := range list {
-			if cd.c.art.Date.After(newest) {
+			if (cd.lex > 0 || len(lhits) == 0) && cd.c.art.Date.After(newest) {
 				newest = cd.c.art.Date
 			}
 		}
 		for _, cd := range list {
-			age := newest.Sub(cd.c.art.Date).Hours() / 24
+			if cd.lex == 0 && len(lhits) > 0 {
+				continue // matched by meaning alone: no boost
+			}
+			age := max(0, newest.Sub(cd.c.art.Date).Hours()/24)
 			cd.score *= 1 + math.Exp2(-age/14)
 		}
 	}

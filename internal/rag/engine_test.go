@@ -1,0 +1,155 @@
+package rag
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newsEngine(t *testing.T) *Engine {
+	t.Helper()
+	ix := NewIndex(IndexOptions{})
+	if _, err := ix.Ingest(context.Background(), []string{writeCorpus(t, newsCorpus())}, IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	asOf := time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC)
+	return NewEngine(ix, EngineOptions{Now: func() time.Time { return asOf }})
+}
+
+func TestAsk(t *testing.T) {
+	eng := newsEngine(t)
+	tests := []struct {
+		question  string
+		found     bool
+		contains  string
+		citesURL  string
+		citesDate string
+		textHas   string // in the answer text when not found
+	}{
+		{"How much trade did Russia and China do?", true, "$200 billion", "https://example.org/trade", "2026-02-04", ""},
+		{"What does the 15th Five-Year Plan mean?", true, "15th Five-Year Plan", "https://example.org/plan", "2026-02-05", ""},
+		{"What did the Bundesbank do with its discount rate in March 1987?", true, "discount rate unchanged", "", "1987-03-05", ""},
+		{"What did the Bundesbank do on 2026-02-04?", false, "", "", "", "does not seem to cover this question. The closest articles are: “Russia and China Trade Tops $200 Billion” (2026-02-04)."},
+		{"What is the recipe for lasagna?", false, "", "", "", "does not seem to cover"},
+		{"Who won the Super Bowl in 2016?", false, "", "", "", "No article in the corpus is dated 2016-01-01 to 2016-12-31. The nearest dates with articles are 1987-04-02 (before) and 2026-02-04 (after)."},
+		{"What happened yesterday?", false, "", "", "", "No article in the corpus is dated 2026-02-09. The nearest date with articles is 2026-02-05 (before)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.question, func(t *testing.T) {
+			a, err := eng.Ask(context.Background(), tt.question, AskOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Found != tt.found {
+				t.Fatalf("found = %v, want %v: %s", a.Found, tt.found, a.Text)
+			}
+			if !tt.found {
+				if len(a.Citations) != 0 || !strings.Contains(a.Text, tt.textHas) {
+					t.Errorf("not-found answer %q with %d citations", a.Text, len(a.Citations))
+				}
+				return
+			}
+			if !strings.Contains(a.Text, tt.contains) || !strings.Contains(a.Text, "[1]") {
+				t.Errorf("answer %q lacks %q or its marker", a.Text, tt.contains)
+			}
+			c := a.Citations[0]
+			if c.N != 1 || c.URL != tt.citesURL || c.Day() != tt.citesDate || c.Quote == "" || !strings.Contains(a.Text, c.Quote) {
+				t.Errorf("citation %+v", c)
+			}
+			if n := strings.Count(a.Text, "["); n > 3 {
+				t.Errorf("answer has %d sentences", n)
+			}
+		})
+	}
+}
+
+func TestAskRefusesBadQuestions(t *testing.T) {
+	eng := newsEngine(t)
+	for _, q := range []string{"", "   ", strings.Repeat("x", MaxQuestionRunes+1)} {
+		if _, err := eng.Ask(context.Background(), q, AskOptions{}); err == nil {
+			t.Errorf("question of %d characters accepted", len(q))
+		}
+	}
+}
+
+func TestAskWhatHappenedOnADay(t *testing.T) {
+	eng := newsEngine(t)
+	a, err := eng.Ask(context.Background(), "What happened on February 5, 2026?", AskOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Found || len(a.Citations) != 1 || a.Citations[0].Day() != "2026-02-05" || !strings.Contains(a.Note, "2026-02-05") {
+		t.Fatalf("answer %+v", a)
+	}
+}
+
+func TestSummaries(t *testing.T) {
+	eng := newsEngine(t)
+	ctx := context.Background()
+	march := Period{From: time.Date(1987, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(1987, 4, 30, 0, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name      string
+		req       SummaryRequest
+		heading   string
+		wantDates []string
+		wantText  string
+	}{
+		{"article by title words", SummaryRequest{Article: "five-year plan"}, "Summary of “Xi Outlines Five-Year Plan” (2026-02-05)", []string{"2026-02-05"}, "15th Five-Year Plan"},
+		{"article by id", SummaryRequest{Article: "bb-1"}, "Summary of “Bundesbank Leaves Rates Unchanged” (1987-03-05)", []string{"1987-03-05"}, "discount rate"},
+		{"topic", SummaryRequest{Topic: "Bundesbank"}, "Summary of “Bundesbank”", []string{"1987-03-05", "1987-04-02"}, "Bundesbank"},
+		{"period", SummaryRequest{Period: march}, "Summary of 1987-03-01 to 1987-04-30", []string{"1987-03-05", "1987-04-02"}, "Bundesbank"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := eng.Summarize(ctx, tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Heading != tt.heading || !a.Found || !strings.Contains(a.Text, tt.wantText) {
+				t.Fatalf("summary %q: %q", a.Heading, a.Text)
+			}
+			var dates []string
+			for _, c := range a.Citations {
+				dates = append(dates, c.Day())
+				if !strings.Contains(a.Text, "["+string(rune('0'+c.N))+"]") {
+					t.Errorf("citation %d is not used in the text", c.N)
+				}
+			}
+			if strings.Join(dates, ",") != strings.Join(tt.wantDates, ",") {
+				t.Errorf("cited dates %v, want %v", dates, tt.wantDates)
+			}
+			for _, line := range strings.Split(a.Text, "\n") {
+				if !strings.HasPrefix(line, "- ") || !strings.HasSuffix(line, "]") {
+					t.Errorf("summary line %q is not a cited bullet", line)
+				}
+			}
+		})
+	}
+	if _, err := eng.Summarize(ctx, SummaryRequest{Article: "no such thing at all"}); !errors.Is(err, ErrNoSuchArticle) {
+		t.Errorf("unknown article: %v", err)
+	}
+	empty := Period{From: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2020, 1, 31, 0, 0, 0, 0, time.UTC)}
+	if a, err := eng.Summarize(ctx, SummaryRequest{Period: empty}); err != nil || a.Found || !strings.Contains(a.Text, "No article") {
+		t.Errorf("empty period: %+v, %v", a, err)
+	}
+}
+
+func TestSources(t *testing.T) {
+	eng := newsEngine(t)
+	srcs, _, err := eng.Sources(context.Background(), "Bundesbank dollars", AskOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(srcs) < 2 || srcs[0].ArticleID != "bb-2" {
+		t.Fatalf("sources %+v", srcs)
+	}
+	seen := map[string]bool{}
+	for i, s := range srcs {
+		if s.N != i+1 || s.Quote == "" || !strings.Contains(s.Passage, s.Quote) || seen[s.ArticleID] {
+			t.Errorf("source %+v", s)
+		}
+		seen[s.ArticleID] = true
+	}
+}
