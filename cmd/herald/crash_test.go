@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// buildHerald compiles the herald binary into a temp directory.
+func buildHerald(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "herald")
+	cmd := exec.Command(goBin, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building herald: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// writeCrashCorpus writes files JSON Lines files of perFile articles each,
+// plus one article with a known answer, and returns the directory and the
+// article count.
+func writeCrashCorpus(t *testing.T, files, perFile int) (string, int) {
+	t.Helper()
+	dir := t.TempDir()
+	words := strings.Fields("ministers trade energy pipeline grain tariffs summit talks rouble yuan exports imports bank rates council treaty border railway port satellite wheat oil gas coal nickel")
+	rng := rand.New(rand.NewSource(1))
+	n := 0
+	for f := 0; f < files; f++ {
+		var b strings.Builder
+		for i := 0; i < perFile; i++ {
+			var body strings.Builder
+			for s := 0; s < 12; s++ {
+				fmt.Fprintf(&body, "Officials discussed %s and %s in round %d of meeting %d. ", words[rng.Intn(len(words))], words[rng.Intn(len(words))], s, n)
+			}
+			fmt.Fprintf(&b, `{"id":"crash-%d","title":"Meeting %d on %s","date":"2026-%02d-%02dT10:00:00Z","body":%q}`+"\n",
+				n, n, words[n%len(words)], 1+n%12, 1+n%28, body.String())
+			n++
+		}
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%03d.jsonl", f)), []byte(b.String()), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "canary.md"), []byte("---\ntitle: Canary Article\ndate: 2026-06-01\nurl: https://example.org/canary\n---\nThe zebra treaty was signed in Ulan Bator by both governments.\n"), 0o644)
+	return dir, n + 1
+}
+
+func TestIngestSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and kills it repeatedly")
+	}
+	bin := buildHerald(t)
+	corpusDir, total := writeCrashCorpus(t, 24, 150)
+	data := t.TempDir()
+	env := append(os.Environ(), "HERALD_DATA="+data, "HERALD_CHECKPOINT_EVERY=20ms", "HERALD_LOG_LEVEL=error", "HERALD_CORPUS=")
+	ingest := func() *exec.Cmd {
+		cmd := exec.Command(bin, "ingest", corpusDir)
+		cmd.Env = env
+		return cmd
+	}
+
+	// Time one full ingest, in a separate directory, to spread the kills over.
+	start := time.Now()
+	full := exec.Command(bin, "ingest", "--data", t.TempDir(), corpusDir)
+	full.Env = env
+	if out, err := full.CombinedOutput(); err != nil {
+		t.Fatalf("full ingest: %v\n%s", err, out)
+	}
+	span := time.Since(start)
+
+	runs := 12
+	if v, err := strconv.Atoi(os.Getenv("HERALD_CRASH_RUNS")); err == nil && v > 0 {
+		runs = v
+	}
+	seed := time.Now().UnixNano()
+	if v, err := strconv.ParseInt(os.Getenv("HERALD_CRASH_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	t.Logf("full ingest %v; %d kills, seed %d (HERALD_CRASH_SEED)", span, runs, seed)
+	rng := rand.New(rand.NewSource(seed))
+	ctx := context.Background()
+	path := filepath.Join(data, rag.SnapshotFile)
+	for i := 0; i < runs; i++ {
+		// Every few runs start over, so that kills also land in first ingests.
+		if i%4 == 0 {
+			os.RemoveAll(data)
+		}
+		cmd := ingest()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(rng.Int63n(int64(span)))
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+
+		ix, err := rag.Load(ctx, path, rag.IndexOptions{})
+		if errors.Is(err, rag.ErrNoIndex) {
+			t.Logf("kill %d after %v: no snapshot yet", i, delay)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("kill %d after %v: the index does not load: %v", i, delay, err)
+		}
+		if err := ix.Check(); err != nil {
+			t.Fatalf("kill %d after %v: integrity: %v", i, delay, err)
+		}
+		st := ix.Stats()
+		if _, err := rag.NewEngine(ix, rag.EngineOptions{}).Ask(ctx, "What did officials discuss about the pipeline?", rag.AskOptions{}); err != nil {
+			t.Fatalf("kill %d: ask: %v", i, err)
+		}
+		t.Logf("kill %d after %v: %d articles, %d chunks, loads and answers", i, delay, st.Articles, st.Chunks)
+	}
+
+	// An ingest after the last kill completes, and the index is whole.
+	out, err := ingest().CombinedOutput()
+	if err != nil {
+		t.Fatalf("ingest after the kills: %v\n%s", err, out)
+	}
+	ix, err := rag.Load(ctx, path, rag.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if st := ix.Stats(); st.Articles != total {
+		t.Fatalf("%d articles after the final ingest, want %d", st.Articles, total)
+	}
+	a, err := rag.NewEngine(ix, rag.EngineOptions{}).Ask(ctx, "Where was the zebra treaty signed?", rag.AskOptions{})
+	if err != nil || !a.Found || a.Citations[0].URL != "https://example.org/canary" {
+		t.Fatalf("canary: %+v, %v", a, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(data, "*.tmp-*")); len(left) != 0 {
+		t.Errorf("temp files left after a clean ingest: %v", left)
+	}
+	out, _ = ingest().CombinedOutput()
+	if !strings.Contains(string(out), fmt.Sprintf("0 added, 0 updated, %d unchanged, 0 removed", total)) {
+		t.Errorf("re-ingest: %s", out)
+	}
+}

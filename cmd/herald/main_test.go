@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/herald-news/herald/internal/sharedtest"
+)
+
+// herald runs the CLI in-process and returns its exit code, stdout and stderr.
+func herald(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	code := 0
+	if err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		} else {
+			code = 1
+		}
+		errOut.WriteString("herald: " + err.Error() + "\n")
+	}
+	return code, out.String(), errOut.String()
+}
+
+// isolate points herald at an empty data directory and clears the
+// configuration of the environment.
+func isolate(t *testing.T) string {
+	t.Helper()
+	data := t.TempDir()
+	t.Setenv("HERALD_DATA", data)
+	for _, v := range []string{"HERALD_CORPUS", "HERALD_NOW", "HERALD_TOP_K", "HERALD_CHUNK_WORDS", "HERALD_MAX_FILE_BYTES", "HERALD_LOG_LEVEL", "HERALD_CHECKPOINT_EVERY"} {
+		t.Setenv(v, "")
+	}
+	return data
+}
+
+func TestQuickstartAnswersFromTheSampleCorpus(t *testing.T) {
+	isolate(t)
+	code, out, errOut := herald(t, "", "ask", "How much trade did Russia and China do?")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"$200 billion", "[1]", "2026-02-04", "https://herald.example/sample/2026/02/04/putin-xi-new-year-call"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "built-in sample corpus") {
+		t.Errorf("no notice that the sample corpus is used: %s", errOut)
+	}
+}
+
+// answerJSONFields is the documented JSON of herald ask --json.
+type answerJSONFields struct {
+	Question  string `json:"question"`
+	Answer    string `json:"answer"`
+	Found     *bool  `json:"found"`
+	Citations []struct {
+		N         int     `json:"n"`
+		Title     string  `json:"title"`
+		Date      string  `json:"date"`
+		URL       *string `json:"url"`
+		ArticleID string  `json:"article_id"`
+		Quote     string  `json:"quote"`
+	} `json:"citations"`
+	TookMS *float64 `json:"took_ms"`
+}
+
+func TestSeedsEndToEnd(t *testing.T) {
+	seeds := sharedtest.Path(t, "corpus/seeds")
+	data := isolate(t)
+	code, out, errOut := herald(t, "", "ingest", seeds)
+	if code != 0 || !strings.Contains(out, "2 added") || !strings.Contains(out, "0 rejected") {
+		t.Fatalf("ingest exit %d: %s %s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "index.herald")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		question, answerHas, date, url string
+	}{
+		{"How much trade did Russia and China do?", "$200 billion", "2026-02-04",
+			"https://sputnikglobe.com/20260204/relations-between-russia-china-developing-regardless-of-international-situation---putin-1123578886.html"},
+		{"What did Xi say about the 15th Five-Year Plan?", "15th Five-Year Plan", "2026-02-05", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.question, func(t *testing.T) {
+			code, out, errOut := herald(t, "", "ask", "--json", tt.question)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var a answerJSONFields
+			if err := json.Unmarshal([]byte(out), &a); err != nil {
+				t.Fatalf("bad JSON %v:\n%s", err, out)
+			}
+			if a.Question != tt.question || a.Found == nil || !*a.Found || a.TookMS == nil || len(a.Citations) == 0 {
+				t.Fatalf("answer %+v", a)
+			}
+			if !strings.Contains(a.Answer, tt.answerHas) {
+				t.Errorf("answer %q lacks %q", a.Answer, tt.answerHas)
+			}
+			first := a.Citations[0]
+			if first.N != 1 || first.Date != tt.date || first.URL == nil || *first.URL != tt.url || first.Title == "" || first.ArticleID == "" || first.Quote == "" {
+				t.Errorf("first citation %+v", first)
+			}
+			if !strings.Contains(a.Answer, tt.answerHas) || !strings.Contains(first.Quote, tt.answerHas) {
+				t.Errorf("the cited quote %q does not hold %q", first.Quote, tt.answerHas)
+			}
+		})
+	}
+	// The text form shows the same citation.
+	_, out, _ = herald(t, "", "ask", "How much trade did Russia and China do?")
+	if !strings.Contains(out, "[1] Relations Between Russia, China Developing Regardless of International Situation - Putin — 2026-02-04 — https://sputnikglobe.com/") {
+		t.Errorf("text answer:\n%s", out)
+	}
+	// A second ingest finds nothing new.
+	_, out, _ = herald(t, "", "ingest", seeds)
+	if !strings.Contains(out, "0 added, 0 updated, 2 unchanged, 0 removed") {
+		t.Errorf("second ingest: %s", out)
+	}
+}
+
+func TestAskReadsQuestionsFromStdin(t *testing.T) {
+	isolate(t)
+	stdin := "How much trade did Russia and China do?\n\nWhat is the capital of Peru?\n" + strings.Repeat("y", 5000) + "\n"
+	code, out, errOut := herald(t, stdin, "ask", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 JSON lines, got %d:\n%s", len(lines), out)
+	}
+	var found []bool
+	for _, l := range lines[:2] {
+		var a answerJSONFields
+		if err := json.Unmarshal([]byte(l), &a); err != nil || a.Found == nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		found = append(found, *a.Found)
+	}
+	if !found[0] || found[1] {
+		t.Errorf("found = %v, want [true false]", found)
+	}
+	if !strings.Contains(lines[2], `"error"`) || !strings.Contains(lines[2], "limit") {
+		t.Errorf("over-long question: %s", lines[2])
+	}
+}
+
+func TestIngestReportsBadFilesAndKeepsGoodOnes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	write("good.txt", "date 2026-02-04 https://example.org/g\n\nGood Article\n\nRussia and China signed a grain deal on Wednesday.")
+	write("bad-date.txt", "date 2026-13-45 Body.")
+	write("no-date.md", "---\ntitle: x\n---\nBody.")
+	write("empty.md", "---\ntitle: x\ndate: 2026-01-01\n---\n")
+	write("binary.dat", "\x00\x01\x02\x03")
+	write("latin1.txt", "date 2026-01-01 caf\xe9")
+
+	isolate(t)
+	code, out, errOut := herald(t, "", "ingest", dir)
+	if code != 0 || !strings.Contains(out, "1 added") || !strings.Contains(out, "5 rejected") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"bad-date.txt:1: date: impossible date", "no-date.md:1: date: missing", "empty.md: body: empty body", "binary.dat: binary file", "latin1.txt:1: invalid UTF-8"} {
+		if strings.Count(errOut, want) != 1 {
+			t.Errorf("stderr lacks one line with %q:\n%s", want, errOut)
+		}
+	}
+	_, out, _ = herald(t, "", "ask", "grain deal")
+	if !strings.Contains(out, "grain deal") || !strings.Contains(out, "2026-02-04") {
+		t.Errorf("the good article is not answered from:\n%s", out)
+	}
+	if code, _, _ := herald(t, "", "ingest", "--strict", dir); code != 1 {
+		t.Errorf("--strict exit %d, want 1", code)
+	}
+	os.Remove(filepath.Join(dir, "good.txt"))
+	isolate(t)
+	if code, _, errOut := herald(t, "", "ingest", dir); code != 1 || !strings.Contains(errOut, "nothing could be ingested") {
+		t.Errorf("all bad: exit %d: %s", code, errOut)
+	}
+}
+
+func TestSummarySourcesAndChat(t *testing.T) {
+	isolate(t)
+	t.Setenv("HERALD_NOW", "2026-02-07")
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  []string
+	}{
+		{"summary of an article", "", []string{"summary", "--article", "Years of Education"}, []string{"Summary of “China and Russia Open Years of Education” (2026-02-06)", "- ", "[1]"}},
+		{"summary of a topic", "", []string{"summary", "--topic", "visa-free travel"}, []string{"Summary of “visa-free travel”", "visa"}},
+		{"summary of dates", "", []string{"summary", "--date", "2026-02-05..2026-02-06"}, []string{"Summary of 2026-02-05 to 2026-02-06", "2026-02-06"}},
+		{"summary of relative dates", "", []string{"summary", "--date", "yesterday"}, []string{"Summary of 2026-02-06", "[1]"}},
+		{"sources", "", []string{"sources", "APEC meeting"}, []string{"[1] Moscow Pledges Support for China's APEC Year — 2026-02-05 — https://herald.example/", "“"}},
+		{"sources json", "", []string{"sources", "--json", "APEC meeting"}, []string{`"sources": [`, `"passage":`, `"score":`}},
+		{"as-of flag", "", []string{"ask", "--as-of", "2026-02-05", "What happened yesterday?"}, []string{"2026-02-04", "[1]"}},
+		{"chat", "/help\n/ask How much trade did Russia and China do?\n/sources visa\n/summary topic:APEC\n/bogus\nWhat about the Years of Education?\n/quit\n", []string{"chat"},
+			[]string{"/sources QUESTION", "$200 billion", "visa-free entry", "Summary of “APEC”", "unknown command /bogus", "Years of Education"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := herald(t, tt.stdin, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	isolate(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"ask"}, "ask needs a question"},
+		{[]string{"ingest"}, "ingest needs at least one file"},
+		{[]string{"summary"}, "summary needs --article, --topic or --date"},
+		{[]string{"summary", "--date", "someday soon"}, `cannot read the date "someday soon"`},
+		{[]string{"ask", "--as-of", "tomorrow", "q"}, "want YYYY-MM-DD"},
+		{[]string{"summary", "--article", "no such article anywhere"}, "no such article"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := herald(t, "", tt.args...)
+		if code == 0 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
+		}
+	}
+	t.Setenv("HERALD_TOP_K", "lots")
+	if code, _, errOut := herald(t, "", "ask", "q"); code == 0 || !strings.Contains(errOut, `HERALD_TOP_K="lots"`) {
+		t.Errorf("bad HERALD_TOP_K: %d %s", code, errOut)
+	}
+}
+
+func TestCorpusFromEnvironmentIsIndexedOnFirstUse(t *testing.T) {
+	data := isolate(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("---\ntitle: Pipeline Talks Resume\ndate: 2026-03-01\nurl: https://example.org/p\n---\nTalks on the Power of Siberia 2 pipeline resumed in Beijing."), 0o644)
+	t.Setenv("HERALD_CORPUS", dir)
+	code, out, errOut := herald(t, "", "ask", "What happened with the Power of Siberia 2 pipeline?")
+	if code != 0 || !strings.Contains(out, "https://example.org/p") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "index.herald")); err != nil {
+		t.Errorf("the corpus was not saved: %v", err)
+	}
+}
