@@ -10,26 +10,47 @@ import (
 	"github.com/herald-news/herald/internal/rag"
 )
 
-func (a *app) ask(ctx context.Context, args []string) error {
-	fs := newFlagSet("ask", a.stderr, &a.cfg)
-	asJSON := fs.Bool("json", false, "print the answer as JSON")
-	k := fs.Int("k", 0, "passages to retrieve (default HERALD_TOP_K)")
-	var asOf = a.cfg.Now
-	fs.Var(asOfFlag{&asOf}, "as-of", "reference `date` for relative dates such as 'last week' (HERALD_NOW)")
+// maxK bounds --k.
+const maxK = 100
+
+// questionFlags are the flags shared by the commands that take a question.
+type questionFlags struct {
+	json bool
+	k    int
+}
+
+// parseQuestion parses a question command's flags (--json, --k, --as-of,
+// --data) and returns the question.
+func (a *app) parseQuestion(name string, defaultK int, args []string) (string, questionFlags, error) {
+	var qf questionFlags
+	fs := newFlagSet(name, a.stderr, &a.cfg)
+	fs.BoolVar(&qf.json, "json", false, "print JSON")
+	fs.IntVar(&qf.k, "k", defaultK, "passages or articles to retrieve (1 to 100)")
+	fs.Var(asOfFlag{&a.cfg.Now}, "as-of", "reference `date` for relative dates such as 'last week' (HERALD_NOW)")
 	words, err := parseFlags(fs, args)
 	if err != nil {
-		return exitError{code: 2}
+		return "", qf, err
+	}
+	if qf.k < 1 || qf.k > maxK {
+		return "", qf, usageError("--k must be between 1 and %d", maxK)
 	}
 	question := strings.TrimSpace(strings.Join(words, " "))
 	if question == "" {
-		return usageError("ask needs a question, or - to read questions from stdin")
+		return "", qf, usageError("%s needs a question", name)
 	}
-	a.cfg.Now = asOf
+	return question, qf, nil
+}
+
+func (a *app) ask(ctx context.Context, args []string) error {
+	question, qf, err := a.parseQuestion("ask", a.cfg.TopK, args)
+	if err != nil {
+		return err
+	}
 	eng, err := a.engine(ctx)
 	if err != nil {
 		return err
 	}
-	opts := rag.AskOptions{K: *k}
+	opts := rag.AskOptions{K: qf.k}
 	if question == "-" {
 		return a.askStream(ctx, eng, opts)
 	}
@@ -37,7 +58,7 @@ func (a *app) ask(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if qf.json {
 		return writeJSON(a.stdout, answerJSON(ans))
 	}
 	fmt.Fprint(a.stdout, renderAnswer(ans))
@@ -78,29 +99,19 @@ func (a *app) askStream(ctx context.Context, eng *rag.Engine, opts rag.AskOption
 }
 
 func (a *app) sources(ctx context.Context, args []string) error {
-	fs := newFlagSet("sources", a.stderr, &a.cfg)
-	asJSON := fs.Bool("json", false, "print the sources as JSON")
-	k := fs.Int("k", 5, "articles to list")
-	var asOf = a.cfg.Now
-	fs.Var(asOfFlag{&asOf}, "as-of", "reference `date` for relative dates (HERALD_NOW)")
-	words, err := parseFlags(fs, args)
+	question, qf, err := a.parseQuestion("sources", 5, args)
 	if err != nil {
-		return exitError{code: 2}
+		return err
 	}
-	question := strings.TrimSpace(strings.Join(words, " "))
-	if question == "" {
-		return usageError("sources needs a question")
-	}
-	a.cfg.Now = asOf
 	eng, err := a.engine(ctx)
 	if err != nil {
 		return err
 	}
-	srcs, period, err := eng.Sources(ctx, question, rag.AskOptions{K: *k})
+	srcs, period, err := eng.Sources(ctx, question, rag.AskOptions{K: qf.k})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if qf.json {
 		return writeJSON(a.stdout, sourcesJSON(question, period, srcs))
 	}
 	fmt.Fprint(a.stdout, renderSources(srcs, period))
@@ -114,19 +125,20 @@ func (a *app) summary(ctx context.Context, args []string) error {
 	topic := fs.String("topic", "", "`topic` to summarise")
 	date := fs.String("date", "", "`DATE[..DATE]` or words like 'last week' to summarise or to limit a topic to")
 	n := fs.Int("sentences", 5, "sentences in the summary")
-	var asOf = a.cfg.Now
-	fs.Var(asOfFlag{&asOf}, "as-of", "reference `date` for relative dates (HERALD_NOW)")
+	fs.Var(asOfFlag{&a.cfg.Now}, "as-of", "reference `date` for relative dates (HERALD_NOW)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
-		return exitError{code: 2}
+		return err
 	}
-	if len(rest) > 0 && *topic == "" && *article == "" {
+	if len(rest) > 0 {
+		if *topic != "" || *article != "" || *date != "" {
+			return usageError("unexpected argument %q: quote values of several words, as in --date \"March 1987\" or --topic \"oil prices\"", rest[0])
+		}
 		*topic = strings.Join(rest, " ")
 	}
 	if *article == "" && *topic == "" && *date == "" {
 		return usageError("summary needs --article, --topic or --date")
 	}
-	a.cfg.Now = asOf
 	eng, err := a.engine(ctx)
 	if err != nil {
 		return err

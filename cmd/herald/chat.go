@@ -26,7 +26,7 @@ const chatHelp = `Commands:
 func (a *app) chat(ctx context.Context, args []string) error {
 	fs := newFlagSet("chat", a.stderr, &a.cfg)
 	if _, err := parseFlags(fs, args); err != nil {
-		return exitError{code: 2}
+		return err
 	}
 	eng, err := a.engine(ctx)
 	if err != nil {

@@ -21,6 +21,10 @@ import (
 type config struct {
 	// DataDir holds the index snapshot (HERALD_DATA).
 	DataDir string
+	// DataDirSet records that DataDir was chosen (by HERALD_DATA or
+	// --data) rather than defaulted: then a missing index is an error, not
+	// a reason to fall back to the sample corpus.
+	DataDirSet bool
 	// Corpus is indexed on first use when DataDir has no index
 	// (HERALD_CORPUS, a path or a list separated by the OS path separator).
 	Corpus []string
@@ -61,7 +65,7 @@ func loadConfig() (config, error) {
 			}
 		}
 	}
-	env("HERALD_DATA", func(v string) error { cfg.DataDir = v; return nil })
+	env("HERALD_DATA", func(v string) error { cfg.DataDir, cfg.DataDirSet = v, true; return nil })
 	env("HERALD_CORPUS", func(v string) error { cfg.Corpus = strings.Split(v, string(os.PathListSeparator)); return nil })
 	env("HERALD_NOW", func(v string) (err error) { cfg.Now, err = parseAsOf(v); return err })
 	env("HERALD_MAX_FILE_BYTES", func(v string) (err error) { cfg.MaxFileBytes, err = positiveInt64(v); return err })

@@ -42,11 +42,17 @@ func (a *app) openIndex(ctx context.Context) (*rag.Index, error) {
 		return ix, nil
 	}
 	if !errors.Is(err, rag.ErrNoIndex) {
+		if info, serr := os.Stat(a.cfg.DataDir); serr == nil && !info.IsDir() {
+			return nil, fmt.Errorf("the data directory %s (--data, HERALD_DATA) is a file, not a directory", a.cfg.DataDir)
+		}
 		return nil, err
+	}
+	if a.ingestRunning() {
+		return nil, fmt.Errorf("an ingest into %s is running and has not saved its first snapshot yet: try again in a moment", a.cfg.DataDir)
 	}
 	if len(a.cfg.Corpus) > 0 {
 		a.log.Info("no index yet: indexing HERALD_CORPUS", "data", a.cfg.DataDir, "corpus", strings.Join(a.cfg.Corpus, ","))
-		ix, rep, err := a.ingestInto(ctx, a.cfg.Corpus, false)
+		ix, rep, err := a.ingestInto(ctx, a.cfg.Corpus, ingestMode{})
 		if err != nil {
 			return nil, err
 		}
@@ -56,8 +62,31 @@ func (a *app) openIndex(ctx context.Context) (*rag.Index, error) {
 		}
 		return ix, nil
 	}
+	if a.cfg.DataDirSet {
+		return nil, fmt.Errorf("no index in %s: run 'herald ingest --data %s PATH…' first (or leave --data and HERALD_DATA unset to try the built-in sample corpus)", a.cfg.DataDir, a.cfg.DataDir)
+	}
 	a.log.Info("no index in the data directory: answering from the built-in sample corpus; run 'herald ingest PATH' to index your own articles", "data", a.cfg.DataDir)
 	return sampleIndex(ctx, a.indexOptions())
+}
+
+func (a *app) lockPath() string { return filepath.Join(a.cfg.DataDir, "herald.lock") }
+
+// ingestRunning reports whether another process holds the data
+// directory's ingest lock.
+func (a *app) ingestRunning() bool {
+	if _, err := os.Stat(a.lockPath()); err != nil {
+		return false
+	}
+	lock := flock.New(a.lockPath())
+	locked, err := lock.TryLock()
+	if err != nil {
+		return false
+	}
+	if locked {
+		lock.Unlock()
+		return false
+	}
+	return true
 }
 
 // sampleIndex builds an in-memory index of the built-in sample corpus.
@@ -86,14 +115,21 @@ func (a *app) engine(ctx context.Context) (*rag.Engine, error) {
 	return rag.NewEngine(ix, opts), nil
 }
 
+// ingestMode says how to ingest: from scratch (reindex), and whether any
+// rejection leaves the index untouched (strict).
+type ingestMode struct {
+	reindex, strict bool
+}
+
 // ingestInto ingests roots into the data directory's index, holding its
-// lock, checkpointing as it goes and saving at the end.
-func (a *app) ingestInto(ctx context.Context, roots []string, reindex bool) (*rag.Index, rag.IngestReport, error) {
+// lock, checkpointing as it goes and saving at the end. In strict mode it
+// neither checkpoints nor saves when anything was rejected.
+func (a *app) ingestInto(ctx context.Context, roots []string, mode ingestMode) (*rag.Index, rag.IngestReport, error) {
 	var rep rag.IngestReport
 	if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
 		return nil, rep, fmt.Errorf("creating the data directory: %w", err)
 	}
-	lock := flock.New(filepath.Join(a.cfg.DataDir, "herald.lock"))
+	lock := flock.New(a.lockPath())
 	locked, err := lock.TryLock()
 	if err != nil {
 		return nil, rep, fmt.Errorf("locking %s: %w", a.cfg.DataDir, err)
@@ -107,7 +143,7 @@ func (a *app) ingestInto(ctx context.Context, roots []string, reindex bool) (*ra
 	path := a.snapshotPath()
 	var ix *rag.Index
 	loaded := false
-	if reindex {
+	if mode.reindex {
 		ix = rag.NewIndex(a.indexOptions())
 	} else {
 		ix, err = rag.Load(ctx, path, a.indexOptions())
@@ -120,21 +156,27 @@ func (a *app) ingestInto(ctx context.Context, roots []string, reindex bool) (*ra
 		}
 	}
 	prog := newProgress(a.stderr)
-	rep, err = ix.Ingest(ctx, roots, rag.IngestOptions{
+	opts := rag.IngestOptions{
 		Corpus:          corpus.Options{MaxFileBytes: a.cfg.MaxFileBytes},
 		Checkpoint:      func() error { return ix.Save(path) },
 		CheckpointEvery: a.cfg.CheckpointEvery,
 		Progress:        prog.update,
-	})
+	}
+	if mode.strict {
+		opts.Checkpoint = nil
+	}
+	rep, err = ix.Ingest(ctx, roots, opts)
 	prog.done()
 	if err != nil {
 		// Keep what was read before the failure.
-		if serr := ix.Save(path); serr != nil {
-			a.log.Error("saving after a failed ingest", "err", serr)
+		if !mode.strict {
+			if serr := ix.Save(path); serr != nil {
+				a.log.Error("saving after a failed ingest", "err", serr)
+			}
 		}
 		return nil, rep, err
 	}
-	if loaded && !rep.Changed() {
+	if (loaded && !rep.Changed()) || (mode.strict && len(rep.Rejected) > 0) {
 		return ix, rep, nil // the snapshot on disk is already this state
 	}
 	if err := ix.Save(path); err != nil {
@@ -159,7 +201,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitError{code: 0}
+			}
+			return nil, exitError{code: 2}
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -176,7 +221,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 func newFlagSet(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet("herald "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "index `directory` (HERALD_DATA)")
+	fs.Func("data", "index `directory` (HERALD_DATA; default herald-data)", func(v string) error {
+		cfg.DataDir, cfg.DataDirSet = v, true
+		return nil
+	})
 	return fs
 }
 

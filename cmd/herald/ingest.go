@@ -20,12 +20,15 @@ func (a *app) ingest(ctx context.Context, args []string) error {
 	fs.Int64Var(&a.cfg.MaxFileBytes, "max-file-bytes", a.cfg.MaxFileBytes, "size limit of an article file or JSON Lines record")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
-		return exitError{code: 2}
+		return err
 	}
 	if len(paths) == 0 {
 		return usageError("ingest needs at least one file or directory")
 	}
-	_, rep, err := a.ingestInto(ctx, paths, *reindex)
+	if a.cfg.MaxFileBytes <= 0 {
+		return usageError("--max-file-bytes must be positive")
+	}
+	_, rep, err := a.ingestInto(ctx, paths, ingestMode{reindex: *reindex, strict: *strict})
 	if err != nil {
 		return err
 	}
@@ -35,13 +38,13 @@ func (a *app) ingest(ctx context.Context, args []string) error {
 	if secs > 0 {
 		rate = float64(rep.Ingested()) / secs
 	}
-	fmt.Fprintf(a.stdout, "ingested %d files: %d added, %d updated, %d unchanged, %d removed, %d rejected; %d chunks in the index (%d embedded now); %.2fs (%.0f articles/s)\n",
-		rep.Files, rep.Added, rep.Updated, rep.Unchanged, rep.Removed, len(rep.Rejected), rep.Chunks, rep.ChunksEmbedded, secs, rate)
+	fmt.Fprintf(a.stdout, "ingested %s: %d added, %d updated, %d unchanged, %d removed, %d rejected; %d chunks in the index (%d embedded now); %.2fs (%.0f articles/s)\n",
+		plural(rep.Files, "file"), rep.Added, rep.Updated, rep.Unchanged, rep.Removed, len(rep.Rejected), rep.Chunks, rep.ChunksEmbedded, secs, rate)
 	switch {
 	case rep.Ingested() == 0:
 		return exitError{code: 1, msg: "nothing could be ingested"}
 	case *strict && len(rep.Rejected) > 0:
-		return exitError{code: 1, msg: fmt.Sprintf("%d rejections (--strict)", len(rep.Rejected))}
+		return exitError{code: 1, msg: fmt.Sprintf("%s (--strict): the index was left as it was", plural(len(rep.Rejected), "rejection"))}
 	}
 	return nil
 }
@@ -98,4 +101,12 @@ func summarizeReasons(reasons map[string]int) string {
 		s += fmt.Sprintf("%s: %d in all", x.reason, x.n)
 	}
 	return s
+}
+
+// plural formats a count with its noun: "1 file", "2 files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -81,6 +82,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	app := &app{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, log: newLogger(stderr, cfg.LogLevel)}
 	cmd, rest := args[0], args[1:]
+	if strings.HasPrefix(cmd, "-") && cmd != "-h" && cmd != "--help" {
+		return usageError("flags go after the command, as in 'herald ask %s …'", cmd)
+	}
 	switch cmd {
 	case "ask":
 		return app.ask(ctx, rest)

@@ -31,16 +31,36 @@ func herald(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// isolate points herald at an empty data directory and clears the
-// configuration of the environment.
+// isolate runs herald in an empty working directory, with the default data
+// directory (herald-data there) and no configuration from the environment.
+// It returns the data directory's path.
 func isolate(t *testing.T) string {
 	t.Helper()
-	data := t.TempDir()
-	t.Setenv("HERALD_DATA", data)
-	for _, v := range []string{"HERALD_CORPUS", "HERALD_NOW", "HERALD_TOP_K", "HERALD_CHUNK_WORDS", "HERALD_MAX_FILE_BYTES", "HERALD_LOG_LEVEL", "HERALD_CHECKPOINT_EVERY"} {
+	work := t.TempDir()
+	t.Chdir(work)
+	for _, v := range []string{"HERALD_DATA", "HERALD_CORPUS", "HERALD_NOW", "HERALD_TOP_K", "HERALD_CHUNK_WORDS", "HERALD_MAX_FILE_BYTES", "HERALD_LOG_LEVEL", "HERALD_CHECKPOINT_EVERY"} {
 		t.Setenv(v, "")
 	}
-	return data
+	return filepath.Join(work, "herald-data")
+}
+
+func TestAnExplicitDataDirectoryMustHoldAnIndex(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	code, _, errOut := herald(t, "", "ask", "--data", dir, "trade")
+	if code != 1 || !strings.Contains(errOut, "no index in "+dir+": run 'herald ingest --data "+dir) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	t.Setenv("HERALD_DATA", dir)
+	if code, _, _ := herald(t, "", "ask", "trade"); code != 1 {
+		t.Errorf("HERALD_DATA without an index: exit %d", code)
+	}
+	file := filepath.Join(dir, "afile")
+	os.WriteFile(file, []byte("x"), 0o644)
+	code, _, errOut = herald(t, "", "ask", "--data", file, "trade")
+	if code != 1 || !strings.Contains(errOut, "is a file, not a directory") {
+		t.Errorf("data dir is a file: exit %d: %s", code, errOut)
+	}
 }
 
 func TestQuickstartAnswersFromTheSampleCorpus(t *testing.T) {
@@ -182,8 +202,13 @@ func TestIngestReportsBadFilesAndKeepsGoodOnes(t *testing.T) {
 	if !strings.Contains(out, "grain deal") || !strings.Contains(out, "2026-02-04") {
 		t.Errorf("the good article is not answered from:\n%s", out)
 	}
-	if code, _, _ := herald(t, "", "ingest", "--strict", dir); code != 1 {
-		t.Errorf("--strict exit %d, want 1", code)
+	isolate(t)
+	code, _, errOut = herald(t, "", "ingest", "--strict", dir)
+	if code != 1 || !strings.Contains(errOut, "5 rejections (--strict): the index was left as it was") {
+		t.Errorf("--strict exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join("herald-data", "index.herald")); err == nil {
+		t.Error("--strict wrote an index despite rejections")
 	}
 	os.Remove(filepath.Join(dir, "good.txt"))
 	isolate(t)
@@ -239,6 +264,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"summary", "--date", "someday soon"}, `cannot read the date "someday soon"`},
 		{[]string{"ask", "--as-of", "tomorrow", "q"}, "want YYYY-MM-DD"},
 		{[]string{"summary", "--article", "no such article anywhere"}, "no such article"},
+		{[]string{"summary", "--date", "March", "1987"}, `unexpected argument "1987": quote values`},
+		{[]string{"ask", "--k", "0", "q"}, "--k must be between 1 and 100"},
+		{[]string{"ingest", "--max-file-bytes", "-1", "x"}, "--max-file-bytes must be positive"},
+		{[]string{"--data", "x", "ask", "q"}, "flags go after the command"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := herald(t, "", tt.args...)

@@ -23,6 +23,8 @@ type Article struct {
 	// record in that file (1 for single-article files).
 	Source string
 	Line   int
+	// End is the byte offset just past the article in Source.
+	End int64
 	// Hash is a digest of title, date, URL and body: it changes when the
 	// article's content changes.
 	Hash string

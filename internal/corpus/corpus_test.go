@@ -162,6 +162,7 @@ func TestJSONLines(t *testing.T) {
 		`{"title":"Date number","date":20260204,"body":"x"}`,
 		"{\"title\":\"Bad bytes\",\"date\":\"2026-02-04\",\"body\":\"\xff\"}",
 		`{"title":"Too long","date":"2026-02-04","body":"` + strings.Repeat("x", 300) + `"}`,
+		`["an","array"]`,
 		`{"title":"Last","date":"2026-02-06","body":"Still read after the errors."}`,
 	}, "\n")
 	var got []Article
@@ -196,6 +197,7 @@ func TestJSONLines(t *testing.T) {
 		{9, "date", "must be a string"},
 		{10, "", "invalid UTF-8"},
 		{11, "", "over the 200 bytes limit"},
+		{12, "", "a record must be a JSON object, not array"},
 	}
 	if len(rejs) != len(want) {
 		t.Fatalf("got %d rejections, want %d: %v", len(rejs), len(want), rejs)
@@ -220,6 +222,7 @@ func TestWalkDirectoryOfGoodAndBadFiles(t *testing.T) {
 		"bad/latin1.txt":      "date 2026-01-01 caf\xe9",
 		"bad/image.png":       "\x89PNG\r\n\x1a\n\x00\x00\x00",
 		"bad/huge.txt":        "date 2026-01-01 " + strings.Repeat("word ", 100),
+		"bad/blank.txt":       " \n\n ",
 		".hidden/skipped.txt": "not even looked at",
 	}
 	for name, content := range files {
@@ -246,6 +249,7 @@ func TestWalkDirectoryOfGoodAndBadFiles(t *testing.T) {
 	}
 	wantRejected := []string{
 		"missing: no such file or directory",
+		"bad/blank.txt: empty file",
 		"bad/empty.md: body: empty body",
 		"bad/huge.txt: file is",
 		"bad/image.png: binary file",

@@ -26,15 +26,17 @@ type jsonRecord struct {
 // rejected. It stops early only when visit returns an error or r fails.
 func ReadJSONLines(path string, r io.Reader, maxRecord int64, visit func(Article) error, reject func(*Rejection)) error {
 	br := bufio.NewReaderSize(r, 1<<16)
+	var offset int64
 	for lineNo := 1; ; lineNo++ {
-		line, oversize, err := readLine(br, maxRecord)
+		line, n, oversize, err := readLine(br, maxRecord)
+		offset += n
 		if len(bytes.TrimSpace(line)) > 0 || oversize {
 			a, rej := parseRecord(line, oversize, maxRecord)
 			if rej != nil {
 				rej.Path, rej.Line = path, lineNo
 				reject(rej)
 			} else {
-				a.Source, a.Line = path, lineNo
+				a.Source, a.Line, a.End = path, lineNo, offset
 				if verr := visit(a); verr != nil {
 					return verr
 				}
@@ -49,11 +51,12 @@ func ReadJSONLines(path string, r io.Reader, maxRecord int64, visit func(Article
 	}
 }
 
-// readLine reads up to the next newline. A line longer than max is drained
-// and reported as oversize.
-func readLine(br *bufio.Reader, max int64) (line []byte, oversize bool, err error) {
+// readLine reads up to the next newline and says how many bytes it
+// consumed. A line longer than max is drained and reported as oversize.
+func readLine(br *bufio.Reader, max int64) (line []byte, n int64, oversize bool, err error) {
 	for {
 		frag, err := br.ReadSlice('\n')
+		n += int64(len(frag))
 		if !oversize {
 			if int64(len(line)+len(frag)) > max+1 {
 				oversize, line = true, nil
@@ -64,7 +67,7 @@ func readLine(br *bufio.Reader, max int64) (line []byte, oversize bool, err erro
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		return bytes.TrimRight(line, "\r\n"), oversize, err
+		return bytes.TrimRight(line, "\r\n"), n, oversize, err
 	}
 }
 
@@ -80,6 +83,10 @@ func parseRecord(line []byte, oversize bool, maxRecord int64) (Article, *Rejecti
 	}
 	var rec jsonRecord
 	if err := json.Unmarshal(line, &rec); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return Article{}, &Rejection{Reason: "a record must be a JSON object, not " + typeErr.Value}
+		}
 		return Article{}, &Rejection{Reason: "invalid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	a := Article{Title: rec.Title, URL: rec.URL, Body: rec.Body}

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -141,11 +142,16 @@ func readFile(path string, limit int64, res *FileResult, visit func(Article) err
 		reject(&Rejection{Path: path, Reason: fmt.Sprintf("file is over the %s limit", humanBytes(limit))})
 		return nil
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		reject(&Rejection{Path: path, Reason: "empty file"})
+		return nil
+	}
 	a, rej := ParseText(path, data)
 	if rej != nil {
 		reject(rej)
 		return nil
 	}
+	a.End = int64(len(data))
 	return visit(a)
 }
 

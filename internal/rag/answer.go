@@ -115,7 +115,7 @@ func closest(passages []Passage, n int) []Citation {
 
 // notCovered is the answer when the corpus does not answer.
 func notCovered(q Question, passages []Passage) Answer {
-	a := Answer{Question: q.Text, Closest: closest(passages, 3)}
+	a := Answer{Question: q.Text, Closest: closest(passages, 3), Answerer: "extractive"}
 	var b strings.Builder
 	b.WriteString("The corpus does not seem to cover this question.")
 	if len(a.Closest) > 0 {

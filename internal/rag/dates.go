@@ -17,6 +17,9 @@ type DateIntent struct {
 	Phrase string
 	// Query is the question with the date words taken out, for retrieval.
 	Query string
+	// Invalid holds a date of the question that does not exist, such as
+	// "2026-13-45" or "February 30".
+	Invalid string
 }
 
 var monthNames = map[string]time.Month{
@@ -32,6 +35,7 @@ const leadRE = `(?:(since|after|from|before|until|till|by|on|in|during|of|for)\s
 
 var (
 	reISORange  = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|to|and|until|through|–|—)\s*(\d{4}-\d{1,2}-\d{1,2})\b`)
+	reAnyISO    = regexp.MustCompile(`\b\d{4}-\d{1,2}-\d{1,2}\b`)
 	reISO       = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{4}-\d{1,2}-\d{1,2})\b`)
 	reMonthDay  = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
 	reDayMonth  = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?` + monthRE + `(?:,?\s+(\d{4}))?\b`)
@@ -90,6 +94,14 @@ func ParseDateIntent(question string, now time.Time) DateIntent {
 	}
 	if in.Period.IsZero() {
 		in.matchFirst(today, take, set)
+	}
+	if in.Period.IsZero() && in.Invalid == "" {
+		for _, m := range reAnyISO.FindAllString(in.Query, -1) {
+			if _, err := time.Parse("2006-1-2", m); err != nil {
+				in.Invalid = m
+				break
+			}
+		}
 	}
 	if m := reRecent.FindStringIndex(in.Query); m != nil {
 		in.Recent = true
@@ -152,6 +164,9 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 			take(m[:2])
 			return
 		}
+		if d > 0 && d <= 31 {
+			in.Invalid = strings.TrimSpace(q[m[4]:m[1]])
+		}
 	}
 	if m := reDayMonth.FindStringSubmatchIndex(q); m != nil {
 		d, _ := strconv.Atoi(group(m, 2))
@@ -159,6 +174,9 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 			set(t, t, group(m, 1))
 			take(m[:2])
 			return
+		}
+		if d > 0 && d <= 31 {
+			in.Invalid = strings.TrimSpace(q[m[4]:m[1]])
 		}
 	}
 	if m := reMonthYear.FindStringSubmatchIndex(q); m != nil {
@@ -257,6 +275,9 @@ func ParsePeriod(s string, now time.Time) (Period, bool) {
 		if !okA || !okB {
 			return Period{}, false
 		}
+		if b.To.Before(a.From) {
+			a, b = b, a
+		}
 		return Period{From: a.From, To: b.To}, true
 	}
 	if y, err := strconv.Atoi(s); err == nil && len(s) == 4 {
@@ -269,7 +290,7 @@ func ParsePeriod(s string, now time.Time) (Period, bool) {
 			intent = ParseDateIntent("in "+s, now)
 		}
 	}
-	if intent.Period.IsZero() || strings.TrimSpace(intent.Query) != "" {
+	if intent.Period.IsZero() || intent.Invalid != "" || strings.TrimSpace(intent.Query) != "" {
 		return Period{}, false
 	}
 	return intent.Period, true

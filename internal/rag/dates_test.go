@@ -42,6 +42,7 @@ func TestParseDateIntent(t *testing.T) {
 		{"What is the 15th Five-Year Plan?", "", "", false, "What is the 15th Five-Year Plan?"},
 		{"Did 1987 bring rate cuts?", "", "", false, "Did 1987 bring rate cuts?"},
 		{"What happened on 2026-13-45?", "", "", false, "What happened on 2026-13-45?"},
+		{"Did prices fall in May or June?", "2025-05-01", "2025-05-31", false, "Did prices fall or June?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
@@ -84,6 +85,7 @@ func TestParsePeriod(t *testing.T) {
 	}{
 		{"2026-02-04", "2026-02-04", true},
 		{"2026-02-01..2026-02-28", "2026-02-01 to 2026-02-28", true},
+		{"2026-02-28..2026-02-01", "2026-02-01 to 2026-02-28", true},
 		{"March 1987", "1987-03-01 to 1987-03-31", true},
 		{"1987", "1987-01-01 to 1987-12-31", true},
 		{"last week", "2026-02-03 to 2026-02-10", true},

@@ -98,6 +98,9 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 		asOf = e.now()
 	}
 	in := ParseDateIntent(text, asOf)
+	if in.Invalid != "" {
+		return Question{}, fmt.Errorf("%q is not a valid date", in.Invalid)
+	}
 	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent}, nil
 }
 

@@ -67,9 +67,30 @@ func TestAsk(t *testing.T) {
 
 func TestAskRefusesBadQuestions(t *testing.T) {
 	eng := newsEngine(t)
-	for _, q := range []string{"", "   ", strings.Repeat("x", MaxQuestionRunes+1)} {
-		if _, err := eng.Ask(context.Background(), q, AskOptions{}); err == nil {
-			t.Errorf("question of %d characters accepted", len(q))
+	tests := []struct{ question, want string }{
+		{"", "empty"},
+		{"   ", "empty"},
+		{strings.Repeat("x", MaxQuestionRunes+1), "the limit is"},
+		{"What did Putin say on 2026-13-45?", `"2026-13-45" is not a valid date`},
+		{"What happened on February 30, 2026?", `"February 30, 2026" is not a valid date`},
+	}
+	for _, tt := range tests {
+		_, err := eng.Ask(context.Background(), tt.question, AskOptions{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%.40q: error %v, want %q", tt.question, err, tt.want)
+		}
+	}
+}
+
+func TestQuestionsWithoutWordsAreNotAnswered(t *testing.T) {
+	eng := newsEngine(t)
+	for _, q := range []string{"???", "the of and", "what is it?"} {
+		a, err := eng.Ask(context.Background(), q, AskOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Found || len(a.Citations) != 0 || !strings.Contains(a.Text, "no words to search") {
+			t.Errorf("%q: %+v", q, a)
 		}
 	}
 }
@@ -126,6 +147,10 @@ func TestSummaries(t *testing.T) {
 				}
 			}
 		})
+	}
+	a, err := eng.Summarize(ctx, SummaryRequest{Article: "bundesbank"})
+	if err != nil || a.Citations[0].ArticleID != "bb-2" || !strings.Contains(a.Note, "2 articles match “bundesbank”; this is the newest. Others: “Bundesbank Leaves Rates Unchanged” (1987-03-05).") {
+		t.Errorf("ambiguous title: %+v, %v", a, err)
 	}
 	if _, err := eng.Summarize(ctx, SummaryRequest{Article: "no such thing at all"}); !errors.Is(err, ErrNoSuchArticle) {
 		t.Errorf("unknown article: %v", err)

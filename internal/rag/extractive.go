@@ -61,6 +61,11 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 	if len(passages) == 0 {
 		return notCovered(q, nil), nil
 	}
+	if len(qterms) == 0 && q.Period.IsZero() && !q.Recent {
+		a := notCovered(q, nil)
+		a.Text = "The question has no words to search the corpus for: ask about a person, a place, an event or a date."
+		return a, nil
+	}
 	if len(qterms) == 0 {
 		// "What happened yesterday?": the lead of the newest articles.
 		var cs citations
@@ -78,6 +83,7 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 	for _, t := range qterms {
 		weights[t] = e.terms.IDF(t)
 	}
+	weights = weights.forCoverage(e.terms.IDF(""))
 	best := 0.0
 	for _, p := range passages {
 		best = max(best, p.Coverage)
@@ -104,6 +110,9 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 			if n := len(strings.Fields(text)); n < 5 {
 				c.score -= 0.15
 			}
+			if !isProse(text) {
+				c.score -= 0.2 // a table row or a heading
+			}
 			cands = append(cands, c)
 		}
 	}
@@ -127,6 +136,16 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 		parts[i] = c.text + " [" + strconv.Itoa(cs.cite(c.passage, c.text)) + "]"
 	}
 	return Answer{Question: q.Text, Text: strings.Join(parts, " "), Found: true, Citations: cs.list, Answerer: "extractive"}, nil
+}
+
+// isProse reports whether a sentence reads as prose: it ends with terminal
+// punctuation and has at least five words. Table rows and headings do not.
+func isProse(s string) bool {
+	s = strings.TrimRight(s, `"'”’)]`)
+	if s == "" || !strings.ContainsAny(s[len(s)-1:], ".!?") {
+		return false
+	}
+	return len(strings.Fields(s)) >= 5
 }
 
 func leadSentence(text string) string {

@@ -25,7 +25,12 @@ type IngestOptions struct {
 	Progress func(IngestProgress)
 }
 
-// IngestProgress tells how far an ingest has come.
+// progressEvery is how many articles pass between progress reports within
+// a file.
+const progressEvery = 500
+
+// IngestProgress tells how far an ingest has come; it is reported after
+// each file and every few hundred articles.
 type IngestProgress struct {
 	File               corpus.FileResult
 	FilesDone, Files   int
@@ -88,21 +93,32 @@ func (ix *Index) Ingest(ctx context.Context, roots []string, opts IngestOptions)
 	run := ingestRun{ix: ix, opts: opts, rep: &rep, seen: map[string]string{}, lastCheckpoint: time.Now()}
 	badFiles := map[string]bool{}
 	progress := IngestProgress{Files: len(files), Bytes: totalBytes}
+	var filesBytes int64 // bytes of the files done
+	report := func() {
+		if opts.Progress != nil {
+			progress.Rejected = len(rep.Rejected)
+			opts.Progress(progress)
+		}
+	}
 	err := corpus.Walk(ctx, files, opts.Corpus, corpus.Handler{
-		Article: func(a corpus.Article) error { return run.add(ctx, a) },
-		Reject:  reject,
+		Article: func(a corpus.Article) error {
+			progress.Articles++
+			if progress.Articles%progressEvery == 0 {
+				progress.BytesDone = filesBytes + a.End
+				report()
+			}
+			return run.add(ctx, a)
+		},
+		Reject: reject,
 		FileDone: func(f corpus.FileResult) {
 			if f.Rejected > 0 {
 				badFiles[f.Path] = true
 			}
-			if opts.Progress != nil {
-				progress.File = f
-				progress.FilesDone++
-				progress.BytesDone += f.Bytes
-				progress.Articles += f.Articles
-				progress.Rejected = len(rep.Rejected)
-				opts.Progress(progress)
-			}
+			filesBytes += f.Bytes
+			progress.File = f
+			progress.FilesDone++
+			progress.BytesDone = filesBytes
+			report()
 		},
 	})
 	if err == nil {

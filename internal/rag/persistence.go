@@ -224,7 +224,7 @@ func Load(ctx context.Context, path string, opts IndexOptions) (*Index, error) {
 		return nil, fmt.Errorf("loading index: %w", err)
 	}
 	corrupt := func(why string) error {
-		return fmt.Errorf("loading %s: the snapshot is damaged (%s): delete it and re-ingest", path, why)
+		return fmt.Errorf("loading %s: the snapshot is damaged (%s): rebuild it with `herald ingest --reindex PATH…`", path, why)
 	}
 	n := len(data)
 	if n < len(snapshotMagic)+8+4+len(snapshotTrailer) || string(data[:len(snapshotMagic)]) != snapshotMagic {

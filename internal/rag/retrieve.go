@@ -142,7 +142,7 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 		return list[i].c.slot < list[j].c.slot
 	})
 
-	weights := ix.termWeightsLocked(qterms)
+	weights := ix.termWeightsLocked(qterms).forCoverage(ix.lex.idf(""))
 	perArticle := map[string]int{}
 	var out []Passage
 	for _, cd := range list {
@@ -195,6 +195,23 @@ func (ix *Index) newest(opts SearchOptions) []Passage {
 
 // termWeights maps each distinct question term to its IDF.
 type termWeights map[string]float64
+
+// forCoverage turns IDF weights into the weights used to judge coverage:
+// 1 + idf/maxIDF, between 1 and 2. Every word of a question counts, and rare
+// ones count up to twice as much; in a small corpus, where a word found in
+// every article has an IDF near zero, the question's main subjects still
+// count. maxIDF is the IDF of a term no article has.
+func (w termWeights) forCoverage(maxIDF float64) termWeights {
+	out := make(termWeights, len(w))
+	for t, v := range w {
+		if maxIDF > 0 {
+			out[t] = 1 + v/maxIDF
+		} else {
+			out[t] = 1
+		}
+	}
+	return out
+}
 
 func (ix *Index) termWeightsLocked(qterms []string) termWeights {
 	w := termWeights{}

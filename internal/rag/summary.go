@@ -54,24 +54,31 @@ func (e *Engine) Summarize(ctx context.Context, req SummaryRequest) (Answer, err
 }
 
 // FindArticle resolves an article ID or title: an exact ID, an exact title
-// (ignoring case), a title containing the text (newest first), or the title
-// sharing most words with it.
-func (ix *Index) FindArticle(ref string) (corpus.Article, bool) {
+// (ignoring case), titles containing the text (the newest wins), or the
+// title sharing most words with it. others lists further matches, newest
+// first, when the reference was ambiguous.
+func (ix *Index) FindArticle(ref string) (found corpus.Article, others []ArticleInfo, ok bool) {
 	ref = strings.TrimSpace(ref)
 	if a, ok := ix.Article(ref); ok {
-		return a, true
+		return a, nil, true
 	}
 	lower := strings.ToLower(ref)
 	all := ix.Articles(Period{})
 	for _, info := range all {
 		if strings.ToLower(info.Title) == lower {
-			return ix.Article(info.ID)
+			a, ok := ix.Article(info.ID)
+			return a, nil, ok
 		}
 	}
+	var matches []ArticleInfo
 	for _, info := range all {
 		if strings.Contains(strings.ToLower(info.Title), lower) {
-			return ix.Article(info.ID)
+			matches = append(matches, info)
 		}
+	}
+	if len(matches) > 0 {
+		a, ok := ix.Article(matches[0].ID)
+		return a, matches[1:], ok
 	}
 	want := toSet(ix.Terms(ref))
 	bestID, best := "", 0.0
@@ -81,20 +88,28 @@ func (ix *Index) FindArticle(ref string) (corpus.Article, bool) {
 		}
 	}
 	if best >= 0.5 {
-		return ix.Article(bestID)
+		a, ok := ix.Article(bestID)
+		return a, nil, ok
 	}
-	return corpus.Article{}, false
+	return corpus.Article{}, nil, false
 }
 
 func (e *Engine) summarizeArticle(req SummaryRequest) (Answer, error) {
-	art, ok := e.index.FindArticle(req.Article)
+	art, others, ok := e.index.FindArticle(req.Article)
 	if !ok {
 		return Answer{}, fmt.Errorf("%w matches %q: give an article ID or words of its title", ErrNoSuchArticle, req.Article)
 	}
 	p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date, ChunkID: corpus.ChunkID(art.ID, 0)}
 	pool := e.newPool()
-	for i, s := range sentences(art.Body) {
-		pool.add(s, p, i)
+	for _, fragments := range []bool{false, true} {
+		// Prose first; an article of tables only is summarised as it is.
+		pool.fragments = fragments
+		for i, s := range sentences(art.Body) {
+			pool.add(s, p, i)
+		}
+		if len(pool.items) > 0 {
+			break
+		}
 	}
 	rel := pool.centrality()
 	for i := range rel {
@@ -106,6 +121,9 @@ func (e *Engine) summarizeArticle(req SummaryRequest) (Answer, error) {
 	sort.Slice(chosen, func(i, j int) bool { return pool.items[chosen[i]].position < pool.items[chosen[j]].position })
 	a := pool.answer(chosen)
 	a.Heading = fmt.Sprintf("Summary of “%s” (%s)", art.Title, art.Date.Format(time.DateOnly))
+	if len(others) > 0 {
+		a.Note = ambiguityNote(req.Article, others)
+	}
 	return a, nil
 }
 
@@ -157,7 +175,26 @@ func (e *Engine) summarizeTopic(ctx context.Context, req SummaryRequest) (Answer
 	return a, nil
 }
 
-// maxPeriodArticles bounds the articles a period summary reads (newest first).
+// ambiguityNote names the other articles a title reference matched.
+func ambiguityNote(ref string, others []ArticleInfo) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d articles match “%s”; this is the newest. Others:", len(others)+1, ref)
+	for i, o := range others {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(others)-3)
+			break
+		}
+		if i > 0 {
+			b.WriteString(";")
+		}
+		fmt.Fprintf(&b, " “%s” (%s)", o.Title, o.Date.Format(time.DateOnly))
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// maxPeriodArticles bounds the articles a period summary reads; a longer
+// period is sampled evenly across its days.
 const maxPeriodArticles = 2000
 
 func (e *Engine) summarizePeriod(req SummaryRequest) Answer {
@@ -166,10 +203,14 @@ func (e *Engine) summarizePeriod(req SummaryRequest) Answer {
 	if len(infos) == 0 {
 		return Answer{Heading: heading, Text: e.noArticlesText(req.Period)}
 	}
-	note := fmt.Sprintf("%d articles dated %s.", len(infos), req.Period.String())
+	note := fmt.Sprintf("%s dated %s.", countOf(len(infos), "article"), req.Period.String())
 	if len(infos) > maxPeriodArticles {
-		note = fmt.Sprintf("%d articles dated %s; the newest %d were read.", len(infos), req.Period.String(), maxPeriodArticles)
-		infos = infos[:maxPeriodArticles]
+		note = fmt.Sprintf("%d articles dated %s; %d of them, spread evenly over the period, were read.", len(infos), req.Period.String(), maxPeriodArticles)
+		sampled := make([]ArticleInfo, 0, maxPeriodArticles)
+		for i := 0; i < maxPeriodArticles; i++ {
+			sampled = append(sampled, infos[i*len(infos)/maxPeriodArticles])
+		}
+		infos = sampled
 	}
 	pool := e.newPool()
 	for _, info := range infos {
@@ -203,11 +244,21 @@ func sentences(text string) []string {
 	return out
 }
 
+// countOf formats a count with its noun: "1 article", "3 articles".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // sentencePool holds candidate sentences as TF-IDF vectors.
 type sentencePool struct {
 	idf   func(string) float64
 	terms func(string) []string
 	items []poolItem
+	// fragments admits sentences that are not prose (table rows, headings).
+	fragments bool
 }
 
 type poolItem struct {
@@ -235,9 +286,12 @@ func (e *Engine) newPool() *sentencePool {
 }
 
 func (sp *sentencePool) add(text string, p Passage, position int) {
+	if !sp.fragments && !isProse(text) {
+		return // table rows, headings, datelines
+	}
 	terms := sp.terms(text)
 	if len(terms) < 3 {
-		return // headings, datelines, fragments
+		return
 	}
 	vec := map[string]float64{}
 	for _, t := range terms {
