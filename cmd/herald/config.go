@@ -34,7 +34,8 @@ type config struct {
 	// MaxFileBytes limits an article file or JSON Lines record
 	// (HERALD_MAX_FILE_BYTES).
 	MaxFileBytes int64
-	// ChunkWords is the target chunk length (HERALD_CHUNK_WORDS).
+	// ChunkWords is the target chunk length (HERALD_CHUNK_WORDS); 0 keeps
+	// what the index was built with (corpus.DefaultChunkWords for a new one).
 	ChunkWords int
 	// TopK is how many passages a question retrieves (HERALD_TOP_K).
 	TopK int
@@ -52,7 +53,6 @@ func loadConfig() (config, error) {
 	cfg := config{
 		DataDir:         "herald-data",
 		MaxFileBytes:    corpus.DefaultMaxFileBytes,
-		ChunkWords:      corpus.DefaultChunkWords,
 		TopK:            8,
 		CheckpointEvery: 30 * time.Second,
 		LogLevel:        slog.LevelInfo,
@@ -71,7 +71,14 @@ func loadConfig() (config, error) {
 	env("HERALD_MAX_FILE_BYTES", func(v string) (err error) { cfg.MaxFileBytes, err = positiveInt64(v); return err })
 	env("HERALD_CHUNK_WORDS", func(v string) error { n, err := positiveInt64(v); cfg.ChunkWords = int(n); return err })
 	env("HERALD_TOP_K", func(v string) error { n, err := positiveInt64(v); cfg.TopK = int(n); return err })
-	env("HERALD_CHECKPOINT_EVERY", func(v string) (err error) { cfg.CheckpointEvery, err = time.ParseDuration(v); return err })
+	env("HERALD_CHECKPOINT_EVERY", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 30s")
+		}
+		cfg.CheckpointEvery = d
+		return nil
+	})
 	env("HERALD_LOG_LEVEL", func(v string) error { return cfg.LogLevel.UnmarshalText([]byte(v)) })
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %w", errors.Join(errs...))

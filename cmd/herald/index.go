@@ -162,22 +162,28 @@ func (a *app) ingestInto(ctx context.Context, roots []string, mode ingestMode) (
 		CheckpointEvery: a.cfg.CheckpointEvery,
 		Progress:        prog.update,
 	}
-	if mode.strict {
+	// Strict ingests and rebuilds write only at the end, when whole, so
+	// that an interrupted rebuild leaves the previous index in place.
+	careful := mode.strict || mode.reindex
+	if careful {
 		opts.Checkpoint = nil
 	}
 	rep, err = ix.Ingest(ctx, roots, opts)
 	prog.done()
 	if err != nil {
 		// Keep what was read before the failure.
-		if !mode.strict {
+		if !careful && (loaded || rep.Ingested() > 0) {
 			if serr := ix.Save(path); serr != nil {
 				a.log.Error("saving after a failed ingest", "err", serr)
 			}
 		}
 		return nil, rep, err
 	}
-	if (loaded && !rep.Changed()) || (mode.strict && len(rep.Rejected) > 0) {
-		return ix, rep, nil // the snapshot on disk is already this state
+	switch {
+	case loaded && !rep.Changed(),
+		mode.strict && len(rep.Rejected) > 0,
+		!loaded && rep.Ingested() == 0: // write no empty index
+		return ix, rep, nil
 	}
 	if err := ix.Save(path); err != nil {
 		return nil, rep, err

@@ -38,8 +38,12 @@ func (a *app) ingest(ctx context.Context, args []string) error {
 	if secs > 0 {
 		rate = float64(rep.Ingested()) / secs
 	}
-	fmt.Fprintf(a.stdout, "ingested %s: %d added, %d updated, %d unchanged, %d removed, %d rejected; %d chunks in the index (%d embedded now); %.2fs (%.0f articles/s)\n",
-		plural(rep.Files, "file"), rep.Added, rep.Updated, rep.Unchanged, rep.Removed, len(rep.Rejected), rep.Chunks, rep.ChunksEmbedded, secs, rate)
+	moved := ""
+	if rep.Relocated > 0 {
+		moved = fmt.Sprintf(" (%d of them moved)", rep.Relocated)
+	}
+	fmt.Fprintf(a.stdout, "ingested %s: %d added, %d updated, %d unchanged%s, %d removed, %d rejected; %d chunks in the index (%d embedded now); %.2fs (%.0f articles/s)\n",
+		plural(rep.Files, "file"), rep.Added, rep.Updated, rep.Unchanged, moved, rep.Removed, len(rep.Rejected), rep.Chunks, rep.ChunksEmbedded, secs, rate)
 	switch {
 	case rep.Ingested() == 0:
 		return exitError{code: 1, msg: "nothing could be ingested"}

@@ -294,3 +294,15 @@ func TestCorpusFromEnvironmentIsIndexedOnFirstUse(t *testing.T) {
 		t.Errorf("the corpus was not saved: %v", err)
 	}
 }
+
+func TestAWrongCorpusPathWritesNoIndex(t *testing.T) {
+	data := isolate(t)
+	t.Setenv("HERALD_CORPUS", filepath.Join(t.TempDir(), "no-such-dir"))
+	code, _, errOut := herald(t, "", "ask", "trade")
+	if code != 1 || !strings.Contains(errOut, "holds no article that could be ingested") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "index.herald")); err == nil {
+		t.Fatal("an empty index was saved; the next run would never retry HERALD_CORPUS")
+	}
+}

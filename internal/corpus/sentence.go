@@ -93,22 +93,19 @@ func sentenceEnds(text string, i int, r rune, end int) bool {
 	}
 	next, _ := utf8.DecodeRuneInString(text[end:])
 	if r == '.' {
-		word := wordBefore(text, i)
 		if unicode.IsSpace(next) {
 			following := firstNonSpace(text[end:])
 			if following != 0 && unicode.IsLower(following) {
 				return false
 			}
-			if isAbbreviation(word) {
-				return false
-			}
-			return true
+			return !isAbbreviation(wordBefore(text, i))
 		}
 		// No space after the period: a decimal, a domain, an abbreviation
 		// like U.S., or two sentences glued together ("said.The").
 		if !unicode.IsUpper(next) {
 			return false
 		}
+		word := wordBefore(text, i)
 		if isAbbreviation(word) || strings.Contains(word, ".") {
 			return false
 		}
@@ -123,11 +120,15 @@ func sentenceEnds(text string, i int, r rune, end int) bool {
 	return unicode.IsUpper(next)
 }
 
+// maxWordBefore bounds how far wordBefore looks back, so that a long run
+// of letters and periods costs no more than a short one.
+const maxWordBefore = 32
+
 // wordBefore returns the run of letters, digits and inner periods that ends
-// just before text[i].
+// just before text[i] (at most maxWordBefore bytes of it).
 func wordBefore(text string, i int) string {
 	j := i
-	for j > 0 {
+	for j > 0 && i-j < maxWordBefore {
 		r, size := utf8.DecodeLastRuneInString(text[:j])
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.') {
 			break

@@ -69,8 +69,19 @@ func Files(roots []string, reject func(*Rejection)) []string {
 				}
 				return nil
 			}
-			if d.Type().IsRegular() {
+			switch {
+			case d.Type().IsRegular():
 				files = append(files, path)
+			case d.Type()&fs.ModeSymlink != 0:
+				target, err := os.Stat(path)
+				switch {
+				case err != nil:
+					reject(&Rejection{Path: path, Reason: "broken symbolic link: " + describeFSError(err)})
+				case target.Mode().IsRegular():
+					files = append(files, path)
+				case target.IsDir():
+					reject(&Rejection{Path: path, Reason: "symbolic link to a directory is not followed: give its target as a path instead"})
+				}
 			}
 			return nil
 		})

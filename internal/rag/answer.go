@@ -32,8 +32,11 @@ type Citation struct {
 	Date      time.Time
 	URL       string
 	// Quote is the cited passage: the sentence or sentences the answer
-	// took from the article.
-	Quote   string
+	// took from the article, joined by " … ".
+	Quote string
+	// ChunkID names the retrieved passage the first quoted sentence came
+	// from; it is empty when the quote was taken from the whole article
+	// (summaries of an article or a period).
 	ChunkID string
 }
 

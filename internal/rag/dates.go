@@ -34,18 +34,31 @@ const monthRE = `(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 const leadRE = `(?:(since|after|from|before|until|till|by|on|in|during|of|for)\s+)?(?:the\s+)?`
 
 var (
-	reISORange  = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|to|and|until|through|–|—)\s*(\d{4}-\d{1,2}-\d{1,2})\b`)
-	reAnyISO    = regexp.MustCompile(`\b\d{4}-\d{1,2}-\d{1,2}\b`)
-	reISO       = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{4}-\d{1,2}-\d{1,2})\b`)
-	reMonthDay  = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
-	reDayMonth  = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?` + monthRE + `(?:,?\s+(\d{4}))?\b`)
-	reMonthYear = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `,?\s+(\d{4})\b`)
-	reMonthOnly = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+` + monthRE + `\b`)
-	reYear      = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during|of)\s+(\d{4})\b`)
-	reLastN     = regexp.MustCompile(`(?i)\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d{1,3}|two|three|four|five|six|seven|ten)\s+(day|week|month|year)s?\b`)
-	reRelative  = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
-	reRecent    = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days)\b`)
+	reISORange   = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|to|and|until|through|–|—)\s*(\d{4}-\d{1,2}-\d{1,2})\b`)
+	reAnyISO     = regexp.MustCompile(`\b\d{4}-\d{1,2}-\d{1,2}\b`)
+	reISO        = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{4}-\d{1,2}-\d{1,2})\b`)
+	reMonthDay   = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
+	reDayMonth   = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?` + monthRE + `(?:,?\s+(\d{4}))?\b`)
+	reMonthYear  = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `,?\s+(\d{4})\b`)
+	reMonthOnly  = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+` + monthRE + `\b`)
+	reYear       = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+(\d{4})\b`)
+	reNextWord   = regexp.MustCompile(`^\s+([a-z]+)`)
+	reFourDigits = regexp.MustCompile(`\b\d{4}\b`)
+	reRangeLead  = regexp.MustCompile(`(?i)\b(from|between)\s+`)
+	reLastN      = regexp.MustCompile(`(?i)\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d{1,3}|two|three|four|five|six|seven|ten)\s+(day|week|month|year)s?\b`)
+	reRelative   = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
+	reRecent     = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days)\b`)
 )
+
+// yearFollowers are lower-case words that may follow a year ("in 1987 the
+// bank…"); any other lower-case word after a number makes it a count.
+var yearFollowers = map[string]bool{
+	"the": true, "and": true, "or": true, "but": true, "when": true, "what": true, "did": true, "was": true,
+	"were": true, "is": true, "are": true, "to": true, "for": true, "as": true, "with": true, "by": true,
+	"on": true, "at": true, "about": true, "after": true, "before": true, "has": true, "had": true, "have": true,
+	"do": true, "does": true, "a": true, "an": true, "so": true, "then": true, "than": true, "compared": true,
+	"versus": true, "vs": true, "while": true, "how": true, "why": true, "who": true, "which": true, "where": true,
+}
 
 var smallNumbers = map[string]int{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
@@ -90,6 +103,12 @@ func ParseDateIntent(question string, now time.Time) DateIntent {
 			}
 			in.Period = Period{From: a, To: b}
 			take(m[:2])
+		}
+	}
+	if in.Period.IsZero() {
+		if p, loc, ok := rangeOf(in.Query, now); ok {
+			in.Period = p
+			take(loc)
 		}
 	}
 	if in.Period.IsZero() {
@@ -157,7 +176,7 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 			return
 		}
 	}
-	if m := reMonthDay.FindStringSubmatchIndex(q); m != nil {
+	if m := reMonthDay.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 2), group(m, 4)) {
 		d, _ := strconv.Atoi(group(m, 3))
 		if t, ok := day(group(m, 4), monthNames[strings.ToLower(group(m, 2))], d); ok {
 			set(t, t, group(m, 1))
@@ -168,7 +187,7 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 			in.Invalid = strings.TrimSpace(q[m[4]:m[1]])
 		}
 	}
-	if m := reDayMonth.FindStringSubmatchIndex(q); m != nil {
+	if m := reDayMonth.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 3), group(m, 4)) {
 		d, _ := strconv.Atoi(group(m, 2))
 		if t, ok := day(group(m, 4), monthNames[strings.ToLower(group(m, 3))], d); ok {
 			set(t, t, group(m, 1))
@@ -192,11 +211,12 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 			n = smallNumbers[strings.ToLower(group(m, 1))]
 		}
 		var from time.Time
+		// The last N days are N days, today included.
 		switch strings.ToLower(group(m, 2)) {
 		case "day":
-			from = today.AddDate(0, 0, -n)
+			from = today.AddDate(0, 0, 1-n)
 		case "week":
-			from = today.AddDate(0, 0, -7*n)
+			from = today.AddDate(0, 0, 1-7*n)
 		case "month":
 			from = today.AddDate(0, -n, 0)
 		default:
@@ -211,7 +231,7 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 		take(m[:2])
 		return
 	}
-	if m := reMonthOnly.FindStringSubmatchIndex(q); m != nil {
+	if m := reMonthOnly.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 2), "") {
 		month := monthNames[strings.ToLower(group(m, 2))]
 		first := time.Date(today.Year(), month, 1, 0, 0, 0, 0, time.UTC)
 		if first.After(today) {
@@ -223,7 +243,12 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 	}
 	if m := reYear.FindStringSubmatchIndex(q); m != nil {
 		y, _ := strconv.Atoi(group(m, 2))
-		if y >= 1800 && y <= 2200 {
+		// "in 2000 homes" counts homes; "in 1987 the Bundesbank" is a year.
+		countsSomething := false
+		if w := reNextWord.FindStringSubmatch(q[m[1]:]); w != nil && !yearFollowers[w[1]] {
+			countsSomething = true
+		}
+		if y >= 1800 && y <= 2200 && !countsSomething {
 			first := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
 			set(first, first.AddDate(1, 0, -1), group(m, 1))
 			take(m[:2])
@@ -231,9 +256,57 @@ func (in *DateIntent) matchFirst(today time.Time, take func([]int), set func(fro
 	}
 }
 
+// verbMay reports whether a matched month is more likely the verb "may":
+// written in lower case and without a year.
+func verbMay(month, year string) bool {
+	return month == "may" && year == ""
+}
+
+// rangeOf finds "from X to Y" or "between X and Y" where X and Y are dates
+// of any form ("from February 1 to February 10"), and returns the period
+// and the phrase's bounds.
+func rangeOf(q string, now time.Time) (Period, []int, bool) {
+	for _, lead := range reRangeLead.FindAllStringIndex(q, -1) {
+		words := strings.Fields(q[lead[1]:])
+		for sep := 1; sep < len(words) && sep <= 4; sep++ {
+			switch strings.ToLower(words[sep]) {
+			case "to", "and", "until", "till", "through", "-", "–":
+			default:
+				continue
+			}
+			a, okA := ParsePeriod(strings.Join(words[:sep], " "), now)
+			if !okA {
+				break
+			}
+			for n := min(4, len(words)-sep-1); n >= 1; n-- {
+				tail := strings.TrimRight(strings.Join(words[sep+1:sep+1+n], " "), "?.!,;")
+				b, okB := ParsePeriod(tail, now)
+				if !okB {
+					continue
+				}
+				// "March 1 and March 5, 1987": the start takes the end's year.
+				if head := strings.Join(words[:sep], " "); !reFourDigits.MatchString(head) {
+					if y := reFourDigits.FindString(tail); y != "" {
+						if withYear, ok := ParsePeriod(head+" "+y, now); ok {
+							a = withYear
+						}
+					}
+				}
+				if b.To.Before(a.From) {
+					a, b = b, a
+				}
+				end := lead[1] + strings.Index(q[lead[1]:], tail) + len(tail)
+				return Period{From: a.From, To: b.To}, []int{lead[0], end}, true
+			}
+			break
+		}
+	}
+	return Period{}, nil, false
+}
+
 // relativePeriod resolves "yesterday", "last week" and the like. Weeks start
-// on Monday; "last week" and "past week" mean the seven days before today
-// and today itself.
+// on Monday; "last week" and "past week" mean the seven days that end
+// today.
 func relativePeriod(phrase string, today time.Time) Period {
 	weekStart := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	monthStart := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -247,7 +320,7 @@ func relativePeriod(phrase string, today time.Time) Period {
 	case "this week":
 		return Period{weekStart, today}
 	case "last week", "past week", "previous week":
-		return Period{today.AddDate(0, 0, -7), today}
+		return Period{today.AddDate(0, 0, -6), today}
 	case "this month":
 		return Period{monthStart, today}
 	case "last month", "previous month":

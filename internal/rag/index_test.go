@@ -284,3 +284,70 @@ func TestSearchHonoursDatesAndCaps(t *testing.T) {
 		t.Errorf("recent search starts with %+v", ps)
 	}
 }
+
+func TestIngestNeverRemovesWhatItCouldNotRead(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		change    func(t *testing.T, dir string) string // returns the root to re-ingest
+		unchanged int
+		relocated int
+		rejected  int
+	}{
+		{"a linked file whose target is gone", func(t *testing.T, dir string) string {
+			os.Remove(filepath.Join(dir, "target", "trade.txt"))
+			return filepath.Join(dir, "news")
+		}, 4, 0, 1},
+		{"the root moved and linked back", func(t *testing.T, dir string) string {
+			os.Rename(filepath.Join(dir, "news"), filepath.Join(dir, "moved"))
+			if err := os.Symlink(filepath.Join(dir, "moved"), filepath.Join(dir, "news")); err != nil {
+				t.Skip("no symbolic links here:", err)
+			}
+			return filepath.Join(dir, "news")
+		}, 5, 5, 0},
+		{"every file of the root deleted", func(t *testing.T, dir string) string {
+			entries, _ := os.ReadDir(filepath.Join(dir, "news"))
+			for _, e := range entries {
+				os.Remove(filepath.Join(dir, "news", e.Name()))
+			}
+			return filepath.Join(dir, "news")
+		}, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			news := filepath.Join(dir, "news")
+			os.MkdirAll(news, 0o755)
+			os.MkdirAll(filepath.Join(dir, "target"), 0o755)
+			for name, content := range newsCorpus() {
+				path := filepath.Join(news, name)
+				if name == "trade.txt" { // one article is a link to a file elsewhere
+					path = filepath.Join(dir, "target", name)
+					if err := os.Symlink(path, filepath.Join(news, name)); err != nil {
+						t.Skip("no symbolic links here:", err)
+					}
+				}
+				os.WriteFile(path, []byte(content), 0o644)
+			}
+			ix := NewIndex(IndexOptions{})
+			rep, err := ix.Ingest(ctx, []string{news}, IngestOptions{})
+			if err != nil || rep.Added != 5 {
+				t.Fatalf("first ingest: %+v, %v", rep, err)
+			}
+			root := tt.change(t, dir)
+			rep, err = ix.Ingest(ctx, []string{root}, IngestOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Removed != 0 || rep.Unchanged != tt.unchanged || rep.Relocated != tt.relocated || len(rep.Rejected) != tt.rejected {
+				t.Errorf("report: %+v %v", rep, rep.Rejected)
+			}
+			if n := ix.Stats().Articles; n != 5 {
+				t.Errorf("%d articles left, want 5", n)
+			}
+			if tt.relocated > 0 && !rep.Changed() {
+				t.Error("moved articles do not count as a change to save")
+			}
+		})
+	}
+}

@@ -45,6 +45,9 @@ type IngestReport struct {
 	Updated   int
 	Unchanged int
 	Removed   int
+	// Relocated counts unchanged articles found in another file or line
+	// than before.
+	Relocated int
 	// Rejected lists every rejected file or record, in reading order.
 	Rejected []*corpus.Rejection
 	// Chunks counts the chunks in the index after the ingest, and
@@ -55,7 +58,7 @@ type IngestReport struct {
 }
 
 // Changed reports whether the ingest added, replaced or removed anything.
-func (r IngestReport) Changed() bool { return r.Added+r.Updated+r.Removed > 0 }
+func (r IngestReport) Changed() bool { return r.Added+r.Updated+r.Removed+r.Relocated > 0 }
 
 // Ingested counts the articles the ingest read successfully.
 func (r IngestReport) Ingested() int { return r.Added + r.Updated + r.Unchanged }
@@ -79,6 +82,10 @@ func (ix *Index) Ingest(ctx context.Context, roots []string, opts IngestOptions)
 		if err != nil {
 			return rep, fmt.Errorf("resolving %s: %w", r, err)
 		}
+		// A root that is a symbolic link is read where it points.
+		if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = resolved
+		}
 		absRoots = append(absRoots, abs)
 	}
 	files := corpus.Files(absRoots, reject)
@@ -91,7 +98,6 @@ func (ix *Index) Ingest(ctx context.Context, roots []string, opts IngestOptions)
 	}
 
 	run := ingestRun{ix: ix, opts: opts, rep: &rep, seen: map[string]string{}, lastCheckpoint: time.Now()}
-	badFiles := map[string]bool{}
 	progress := IngestProgress{Files: len(files), Bytes: totalBytes}
 	var filesBytes int64 // bytes of the files done
 	report := func() {
@@ -111,9 +117,6 @@ func (ix *Index) Ingest(ctx context.Context, roots []string, opts IngestOptions)
 		},
 		Reject: reject,
 		FileDone: func(f corpus.FileResult) {
-			if f.Rejected > 0 {
-				badFiles[f.Path] = true
-			}
 			filesBytes += f.Bytes
 			progress.File = f
 			progress.FilesDone++
@@ -127,21 +130,22 @@ func (ix *Index) Ingest(ctx context.Context, roots []string, opts IngestOptions)
 	if err != nil {
 		return rep, fmt.Errorf("ingesting %s: %w", strings.Join(roots, ", "), err)
 	}
+	// Nothing is removed from under a path that could not be read (a
+	// file, a directory or a whole root), nor from under a root that held
+	// no article file at all: a missing mount should not empty the index.
+	var protected []string
 	for _, r := range rep.Rejected {
-		badFiles[r.Path] = true
+		protected = append(protected, r.Path)
 	}
-	// A root that could not be read at all removes nothing.
-	var liveRoots []string
 	for _, r := range absRoots {
-		if !badFiles[r] {
-			liveRoots = append(liveRoots, r)
+		if !underAnyOf(r, files) {
+			protected = append(protected, r)
 		}
 	}
-
 	// Remove what came from under these roots and is gone.
 	ix.mu.Lock()
 	for id, a := range ix.articles {
-		if _, ok := run.seen[id]; ok || badFiles[a.Source] || !underAny(a.Source, liveRoots) {
+		if _, ok := run.seen[id]; ok || !underAny(a.Source, absRoots) || underAny(a.Source, protected) {
 			continue
 		}
 		if err := ix.removeLocked(ctx, a); err != nil {
@@ -205,6 +209,7 @@ func (r *ingestRun) add(ctx context.Context, a corpus.Article) error {
 			r.ix.mu.Lock()
 			old.Source, old.Line = a.Source, a.Line
 			r.ix.mu.Unlock()
+			r.rep.Relocated++
 		}
 		return nil
 	}
@@ -249,6 +254,16 @@ func (r *ingestRun) flush(ctx context.Context) error {
 		r.lastCheckpoint = time.Now()
 	}
 	return nil
+}
+
+// underAnyOf reports whether root is one of paths or holds one of them.
+func underAnyOf(root string, paths []string) bool {
+	for _, p := range paths {
+		if underAny(p, []string{root}) {
+			return true
+		}
+	}
+	return false
 }
 
 // underAny reports whether path is one of roots or inside one of them.

@@ -115,6 +115,11 @@ func (ix *Index) saveLocked(path string, createTemp createTempFunc) error {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
+	// Readable by other local users (a bot may run as another account),
+	// like any file the process would create.
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("saving index to %s: %w", path, err)
@@ -256,8 +261,11 @@ func Load(ctx context.Context, path string, opts IndexOptions) (*Index, error) {
 	if head.Embedder != ix.embedder.Name() || head.Dimension != ix.embedder.Dimension() {
 		return nil, &EmbedderMismatchError{Path: path, Built: head.Embedder, BuiltDim: head.Dimension, Want: ix.embedder.Name(), WantDim: ix.embedder.Dimension()}
 	}
-	if opts.ChunkWords <= 0 {
+	switch {
+	case opts.ChunkWords <= 0:
 		ix.chunkWords = head.ChunkWords
+	case opts.ChunkWords != head.ChunkWords:
+		return nil, fmt.Errorf("%s was built with chunks of %d words but %d are configured: re-index with `herald ingest --reindex PATH…`, or configure %d", path, head.ChunkWords, opts.ChunkWords, head.ChunkWords)
 	}
 	if len(p) < 8 {
 		return nil, corrupt("short")

@@ -99,7 +99,7 @@ func (e *Engine) summarizeArticle(req SummaryRequest) (Answer, error) {
 	if !ok {
 		return Answer{}, fmt.Errorf("%w matches %q: give an article ID or words of its title", ErrNoSuchArticle, req.Article)
 	}
-	p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date, ChunkID: corpus.ChunkID(art.ID, 0)}
+	p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date}
 	pool := e.newPool()
 	for _, fragments := range []bool{false, true} {
 		// Prose first; an article of tables only is summarised as it is.
@@ -218,7 +218,7 @@ func (e *Engine) summarizePeriod(req SummaryRequest) Answer {
 		if !ok {
 			continue
 		}
-		p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date, ChunkID: corpus.ChunkID(art.ID, 0)}
+		p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date}
 		// The first two sentences of a news article carry its news.
 		for i, s := range sentences(art.Body) {
 			if i == 2 {
