@@ -1,0 +1,308 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// Engine answers; *rag.Engine is one.
+type Engine interface {
+	Ask(ctx context.Context, question string, opts rag.AskOptions) (rag.Answer, error)
+	Summarize(ctx context.Context, req rag.SummaryRequest) (rag.Answer, error)
+	Sources(ctx context.Context, question string, opts rag.AskOptions) ([]rag.Source, rag.Period, error)
+}
+
+// Library describes the indexed articles; *rag.Index is one.
+type Library interface {
+	Stats() rag.Stats
+	Articles(period rag.Period) []rag.ArticleInfo
+}
+
+// Options configures a Bot.
+type Options struct {
+	// Token is the bot token (DISCORD_TOKEN). It is never logged.
+	Token string
+	// AppID is the application ID (DISCORD_APP_ID); taken from READY when
+	// empty.
+	AppID string
+	// GuildID registers the commands in one server (instant updates);
+	// empty registers them globally.
+	GuildID string
+	// APIURL is the base of the REST API (DISCORD_API_URL), default
+	// https://discord.com/api/v9. The gateway URL is discovered from it.
+	APIURL string
+	// MessageContent requests the privileged Message Content intent, which
+	// follow-ups without a mention in the bot's threads need.
+	MessageContent bool
+	// DMs allows questions by direct message.
+	DMs bool
+
+	Engine  Engine
+	Library Library
+	// Reindex re-reads the corpus for /reindex; nil disables the command.
+	Reindex func(ctx context.Context) (rag.IngestReport, error)
+	// IndexBytes reports the index's size on disk for /stats.
+	IndexBytes func() int64
+	// DataDir holds feedback.jsonl.
+	DataDir string
+
+	// RatePerMinute and RateBurst set each user's question budget.
+	RatePerMinute float64
+	RateBurst     int
+	// MaxConcurrent answers are written at once, and up to Queue wait.
+	MaxConcurrent int
+	Queue         int
+	// MaxQuestion bounds a question's length in characters.
+	MaxQuestion int
+	// FastReply is how long an interaction may wait for its answer before
+	// it is deferred (default 1.5 s: well inside Discord's 3 s).
+	FastReply time.Duration
+	// AnswerTimeout bounds the writing of one answer (default 60 s).
+	AnswerTimeout time.Duration
+	// ShutdownTimeout bounds the wait for answers in flight at shutdown.
+	ShutdownTimeout time.Duration
+	// LogContent logs questions (HERALD_LOG_CONTENT); off by default.
+	LogContent bool
+	// Reconnect lets discordgo reconnect after gateway errors (on in
+	// production, off in tests).
+	Reconnect bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
+	Log *slog.Logger
+}
+
+// DefaultAPIURL is Discord's REST API.
+const DefaultAPIURL = "https://discord.com/api/v9"
+
+func (o *Options) defaults() {
+	if o.APIURL == "" {
+		o.APIURL = DefaultAPIURL
+	}
+	if o.RateBurst <= 0 {
+		o.RateBurst = 3
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 4
+	}
+	if o.Queue < 0 {
+		o.Queue = 0
+	}
+	if o.MaxQuestion <= 0 {
+		o.MaxQuestion = 1000
+	}
+	if o.FastReply <= 0 {
+		o.FastReply = 1500 * time.Millisecond
+	}
+	if o.AnswerTimeout <= 0 {
+		o.AnswerTimeout = time.Minute
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+}
+
+// Bot is Herald on Discord.
+type Bot struct {
+	opts     Options
+	s        *discordgo.Session
+	log      *slog.Logger
+	limiter  *userLimiter
+	gate     *gate
+	answers  *answerStore
+	feedback *feedbackLog
+	metrics  *metrics
+	threads  *threadMemory
+
+	botID    atomic.Value // string
+	appID    atomic.Value // string
+	answered atomic.Int64
+	ready    atomic.Bool
+	draining atomic.Bool
+	inflight sync.WaitGroup
+	// ctx is cancelled at the end of the shutdown grace period.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New prepares a bot; Run connects it.
+func New(opts Options) (*Bot, error) {
+	opts.defaults()
+	if opts.Token == "" {
+		return nil, errors.New("no Discord bot token: set DISCORD_TOKEN")
+	}
+	if opts.Engine == nil || opts.Library == nil {
+		return nil, errors.New("bot: Engine and Library are required")
+	}
+	fb, err := openFeedback(opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := discordgo.New("Bot " + strings.TrimPrefix(opts.Token, "Bot "))
+	if err != nil {
+		return nil, fmt.Errorf("creating the Discord session: %w", err)
+	}
+	base, err := url.Parse(strings.TrimRight(opts.APIURL, "/"))
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("DISCORD_API_URL %q is not a URL", opts.APIURL)
+	}
+	s.Client = &http.Client{Transport: apiTransport{base: base, next: http.DefaultTransport}}
+	s.ShouldReconnectOnError = opts.Reconnect
+	s.ShouldRetryOnRateLimit = true
+	s.MaxRestRetries = 2
+	s.StateEnabled = false
+	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if opts.MessageContent {
+		s.Identify.Intents |= discordgo.IntentsMessageContent
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Bot{
+		opts: opts, s: s, log: opts.Log,
+		limiter:  newUserLimiter(opts.RatePerMinute, opts.RateBurst),
+		gate:     newGate(opts.MaxConcurrent, opts.Queue),
+		answers:  newAnswerStore(5000),
+		feedback: fb,
+		metrics:  newMetrics(),
+		threads:  newThreadMemory(1000),
+		ctx:      ctx, cancel: cancel,
+	}
+	b.botID.Store("")
+	b.appID.Store(opts.AppID)
+	s.AddHandler(b.onReady)
+	s.AddHandler(b.onInteraction)
+	s.AddHandler(b.onMessage)
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { b.ready.Store(false) })
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { b.ready.Store(true) })
+	return b, nil
+}
+
+// apiTransport sends discordgo's requests for discord.com/api/v9 to the
+// configured API base instead (a Discord-compatible server or a fake).
+type apiTransport struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (t apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	const prefix = "/api/v9"
+	if req.URL.Host == "discord.com" && strings.HasPrefix(req.URL.Path, prefix) {
+		u := *req.URL
+		u.Scheme, u.Host = t.base.Scheme, t.base.Host
+		u.Path = t.base.Path + strings.TrimPrefix(req.URL.Path, prefix)
+		u.RawPath = ""
+		req = req.Clone(req.Context())
+		req.URL, req.Host = &u, t.base.Host
+	}
+	return t.next.RoundTrip(req)
+}
+
+// FatalGatewayError is a gateway close that retrying cannot fix.
+type FatalGatewayError struct {
+	Code int
+	Fix  string
+}
+
+func (e *FatalGatewayError) Error() string {
+	return fmt.Sprintf("Discord closed the connection with code %d: %s", e.Code, e.Fix)
+}
+
+// fatalClose explains the gateway close codes that need the operator.
+func fatalClose(err error) error {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	fixes := map[int]string{
+		4004: "the bot token is invalid: copy it again from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN",
+		4010: "invalid shard",
+		4011: "sharding is required: the bot is in too many servers for one connection",
+		4012: "invalid gateway API version",
+		4013: "invalid intents",
+		4014: "disallowed intents: enable \"Message Content Intent\" under Bot → Privileged Gateway Intents in the Developer Portal, or set DISCORD_MESSAGE_CONTENT=false",
+	}
+	if fix, ok := fixes[ce.Code]; ok {
+		return &FatalGatewayError{Code: ce.Code, Fix: fix}
+	}
+	return nil
+}
+
+// Run connects to Discord, registers the commands and serves until ctx is
+// done; then it stops taking new work, lets answers in flight finish within
+// ShutdownTimeout, and closes the connection.
+func (b *Bot) Run(ctx context.Context) error {
+	if err := b.s.Open(); err != nil {
+		if fatal := fatalClose(err); fatal != nil {
+			return fatal
+		}
+		return fmt.Errorf("connecting to the Discord gateway: %w", err)
+	}
+	if err := b.registerCommands(); err != nil {
+		b.s.Close()
+		return err
+	}
+	b.log.Info("Herald is on Discord", "invite", b.InviteURL(), "guild", b.opts.GuildID)
+	<-ctx.Done()
+	return b.shutdown()
+}
+
+// shutdown drains and closes.
+func (b *Bot) shutdown() error {
+	b.draining.Store(true)
+	b.log.Info("shutting down: finishing answers in flight", "timeout", b.opts.ShutdownTimeout)
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(b.opts.ShutdownTimeout):
+		b.log.Warn("shutdown timeout: abandoning answers in flight")
+		b.cancel()
+	}
+	b.cancel()
+	b.ready.Store(false)
+	if err := b.s.Close(); err != nil {
+		return fmt.Errorf("closing the Discord connection: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the gateway is connected and the bot can answer.
+func (b *Bot) Ready() bool { return b.ready.Load() && !b.draining.Load() }
+
+// InviteURL is the link that adds the bot to a server with the scopes and
+// permissions it needs.
+func (b *Bot) InviteURL() string {
+	perms := discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionSendMessagesInThreads |
+		discordgo.PermissionCreatePublicThreads | discordgo.PermissionEmbedLinks | discordgo.PermissionReadMessageHistory
+	return fmt.Sprintf("https://discord.com/oauth2/authorize?client_id=%s&scope=bot+applications.commands&permissions=%d", b.appID.Load().(string), perms)
+}
+
+func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
+	if r.User != nil {
+		b.botID.Store(r.User.ID)
+	}
+	if b.appID.Load().(string) == "" && r.Application != nil {
+		b.appID.Store(r.Application.ID)
+	}
+	b.ready.Store(true)
+}
+
+// Handler serves /healthz and /metrics.
+func (b *Bot) Handler() http.Handler { return b.opsHandler() }

@@ -1,0 +1,54 @@
+package bot
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are Herald's Prometheus series, in a registry of their own.
+type metrics struct {
+	registry    *prometheus.Registry
+	questions   *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	firstReply  prometheus.Histogram
+	misses      prometheus.Counter
+	errors      *prometheus.CounterVec
+	rateLimited prometheus.Counter
+	busy        prometheus.Counter
+	feedback    *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_questions_total", Help: "Questions and requests, by command.",
+		}, []string{"command"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_answer_seconds", Help: "Time to write an answer, by command.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"command"}),
+		firstReply: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "herald_first_response_seconds", Help: "Time from receiving an interaction to its first response.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 1.5, 2, 2.5, 3},
+		}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_retrieval_misses_total", Help: "Questions the corpus did not answer.",
+		}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_errors_total", Help: "Errors, by kind.",
+		}, []string{"kind"}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_rate_limited_total", Help: "Questions refused by the per-user rate limit.",
+		}),
+		busy: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_busy_total", Help: "Questions refused because the queue was full.",
+		}),
+		feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_feedback_total", Help: "Feedback votes, by vote.",
+		}, []string{"vote"}),
+	}
+	m.registry.MustRegister(m.questions, m.latency, m.firstReply, m.misses, m.errors, m.rateLimited, m.busy, m.feedback,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

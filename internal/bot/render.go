@@ -1,0 +1,277 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// Discord's limits on what a message may hold.
+const (
+	maxContent          = 2000
+	maxEmbedTitle       = 256
+	maxEmbedDescription = 4096
+	maxEmbedFields      = 25
+	maxFieldName        = 256
+	maxFieldValue       = 1024
+	maxFooter           = 2048
+	maxEmbedTotal       = 6000
+	maxEmbeds           = 10
+	maxChoices          = 25
+	maxChoiceName       = 100
+	maxChoiceValue      = 100
+	maxThreadName       = 100
+)
+
+// Herald's colours.
+const (
+	colourAnswer  = 0x2b6cb0
+	colourMissing = 0x718096
+	colourError   = 0xc53030
+)
+
+// noMentions parses no mention at all: no @everyone, @here, role or user
+// ping can come from corpus text or a question.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// escape neutralises Markdown, masked links and mentions in text that comes
+// from the corpus or from users.
+func escape(s string) string {
+	s = stripInvisible(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '*', '_', '~', '`', '|', '>', '[', ']', '(', ')', '#':
+			b.WriteByte('\\')
+		case '@':
+			b.WriteRune(r)
+			b.WriteRune('\u200b') // breaks @everyone and <@id> visually too
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// stripInvisible drops control and zero-width characters, which could hide
+// text or spoof links, keeping newlines and tabs.
+func stripInvisible(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return -1
+		case r == 0x200b || r == 0x200c || r == 0x200d || r == 0x2060 || r == 0xfeff || r == 0x202e || r == 0x202d || r == 0x2066 || r == 0x2067 || r == 0x2068 || r == 0x2069:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// truncate cuts s to at most n runes, ending with an ellipsis when cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRightFunc(string(r[:n-1]), func(r rune) bool { return r == ' ' || r == '\\' }) + "…"
+}
+
+// splitText cuts s into pieces of at most n runes, at a paragraph, line,
+// sentence or word boundary when there is one in the second half of a piece.
+func splitText(s string, n int) []string {
+	var out []string
+	for utf8.RuneCountInString(s) > n {
+		r := []rune(s)
+		cut := n
+		window := string(r[:n])
+		for _, sep := range []string{"\n\n", "\n", ". ", " "} {
+			if i := strings.LastIndex(window, sep); i >= 0 && utf8.RuneCountInString(window[:i]) > n/2 {
+				cut = utf8.RuneCountInString(window[:i+len(sep)])
+				break
+			}
+		}
+		piece := strings.TrimRight(string(r[:cut]), " \n")
+		out = append(out, piece)
+		s = strings.TrimLeft(string(r[cut:]), " \n")
+	}
+	if s != "" || len(out) == 0 {
+		out = append(out, s)
+	}
+	return out
+}
+
+// sourceLine formats a citation as "[n] Title — YYYY-MM-DD — link".
+func sourceLine(c rag.Citation) string {
+	line := fmt.Sprintf("[%d] %s — %s", c.N, escape(c.Title), c.Day())
+	if c.URL != "" {
+		line += " — " + safeURL(c.URL)
+	}
+	return line
+}
+
+// safeURL shows a link only when it is plain http(s); anything else
+// (javascript:, data:, spaces, angle brackets) is shown as inert text.
+func safeURL(u string) string {
+	u = stripInvisible(strings.TrimSpace(u))
+	if (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && !strings.ContainsAny(u, " <>\"`") {
+		return "<" + u + ">"
+	}
+	return "`" + strings.ReplaceAll(u, "`", "'") + "`"
+}
+
+// footerText gives the corpus span and what wrote the answer.
+func footerText(st rag.Stats, answerer string) string {
+	s := "Herald"
+	if st.Articles > 0 {
+		s = fmt.Sprintf("Corpus: %d articles, %s to %s", st.Articles, st.Oldest.Format(time.DateOnly), st.Newest.Format(time.DateOnly))
+	}
+	if answerer != "" {
+		s += " · " + answerer
+	}
+	return truncate(s, maxFooter)
+}
+
+// answerEmbeds renders an answer (or summary) as embeds within Discord's
+// limits: the first holds the title, the text and the sources; text beyond
+// one description continues in further embeds, and embeds beyond one
+// message's limits are returned as overflow messages.
+func answerEmbeds(a rag.Answer, title string, st rag.Stats) [][]*discordgo.MessageEmbed {
+	colour := colourAnswer
+	if !a.Found {
+		colour = colourMissing
+	}
+	text := escapeAnswer(a.Text)
+	if a.Note != "" {
+		text += "\n\n_" + escape(a.Note) + "_"
+	}
+	var embeds []*discordgo.MessageEmbed
+	for i, part := range splitText(text, maxEmbedDescription) {
+		e := &discordgo.MessageEmbed{Description: part, Color: colour}
+		if i == 0 {
+			e.Title = truncate(escapeTitle(title), maxEmbedTitle)
+		}
+		embeds = append(embeds, e)
+	}
+	cites := a.Citations
+	name := "Sources"
+	if !a.Found && len(a.Closest) > 0 {
+		cites, name = a.Closest, "Closest articles"
+	}
+	last := embeds[len(embeds)-1]
+	var lines []string
+	for _, c := range cites {
+		lines = append(lines, truncate(sourceLine(c), maxFieldValue))
+	}
+	for _, value := range packLines(lines, maxFieldValue) {
+		if len(last.Fields) == maxEmbedFields {
+			last = &discordgo.MessageEmbed{Color: colour}
+			embeds = append(embeds, last)
+		}
+		last.Fields = append(last.Fields, &discordgo.MessageEmbedField{Name: name, Value: value})
+		name = "\u200b" // continuation fields have a blank name
+	}
+	last.Footer = &discordgo.MessageEmbedFooter{Text: footerText(st, a.Answerer)}
+	return packEmbeds(embeds)
+}
+
+// escapeAnswer escapes answer text but keeps its [n] markers readable.
+func escapeAnswer(s string) string {
+	e := escape(s)
+	return strings.NewReplacer(`\[`, "[", `\]`, "]").Replace(e)
+}
+
+func escapeTitle(s string) string { return strings.ReplaceAll(stripInvisible(s), "@", "@\u200b") }
+
+// packLines joins lines into values of at most n runes each.
+func packLines(lines []string, n int) []string {
+	var out []string
+	cur := ""
+	for _, l := range lines {
+		switch {
+		case cur == "":
+			cur = l
+		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(l) <= n:
+			cur += "\n" + l
+		default:
+			out = append(out, cur)
+			cur = l
+		}
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// embedSize counts the characters Discord counts toward the 6,000 total.
+func embedSize(e *discordgo.MessageEmbed) int {
+	n := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description)
+	for _, f := range e.Fields {
+		n += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+	}
+	if e.Footer != nil {
+		n += utf8.RuneCountInString(e.Footer.Text)
+	}
+	if e.Author != nil {
+		n += utf8.RuneCountInString(e.Author.Name)
+	}
+	return n
+}
+
+// packEmbeds groups embeds into messages of at most 10 embeds and 6,000
+// characters. An embed over 6,000 on its own loses fields until it fits.
+func packEmbeds(embeds []*discordgo.MessageEmbed) [][]*discordgo.MessageEmbed {
+	var out [][]*discordgo.MessageEmbed
+	var cur []*discordgo.MessageEmbed
+	size := 0
+	for _, e := range embeds {
+		for embedSize(e) > maxEmbedTotal && len(e.Fields) > 0 {
+			e.Fields = e.Fields[:len(e.Fields)-1]
+		}
+		n := embedSize(e)
+		if len(cur) == maxEmbeds || (len(cur) > 0 && size+n > maxEmbedTotal) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, e)
+		size += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// sourcesEmbeds renders the passages behind an answer's citations, one
+// embed each, packed into messages.
+func sourcesEmbeds(cites []rag.Citation) [][]*discordgo.MessageEmbed {
+	var embeds []*discordgo.MessageEmbed
+	for _, c := range cites {
+		desc := "> " + strings.ReplaceAll(escape(c.Quote), "\n", "\n> ")
+		if c.Quote == "" {
+			desc = "_(no quote)_"
+		}
+		if c.URL != "" {
+			desc += "\n" + safeURL(c.URL)
+		}
+		embeds = append(embeds, &discordgo.MessageEmbed{
+			Title:       truncate(fmt.Sprintf("[%d] %s — %s", c.N, escapeTitle(c.Title), c.Day()), maxEmbedTitle),
+			Description: truncate(desc, maxEmbedDescription),
+			Color:       colourAnswer,
+		})
+	}
+	return packEmbeds(embeds)
+}
+
+// noticeEmbed is a short message: an error, a refusal, a hint.
+func noticeEmbed(text string, colour int) []*discordgo.MessageEmbed {
+	return []*discordgo.MessageEmbed{{Description: truncate(text, maxEmbedDescription), Color: colour}}
+}

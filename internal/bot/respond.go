@@ -1,0 +1,218 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// reply is a message to send: embeds (several messages when over one
+// message's limits), buttons for the first, or plain content.
+type reply struct {
+	content    string
+	embeds     [][]*discordgo.MessageEmbed
+	components []discordgo.MessageComponent
+	// outcome, citations and miss are for logs and metrics.
+	outcome   string
+	citations int
+	miss      bool
+}
+
+func notice(text string, colour int, outcome string) reply {
+	return reply{embeds: [][]*discordgo.MessageEmbed{noticeEmbed(text, colour)}, outcome: outcome}
+}
+
+// first returns the first message's embeds.
+func (r reply) first() []*discordgo.MessageEmbed {
+	if len(r.embeds) == 0 {
+		return nil
+	}
+	return r.embeds[0]
+}
+
+// tokenLife is how long an interaction token can be used; Herald stops
+// using it a little earlier.
+const tokenLife = 14*time.Minute + 30*time.Second
+
+// respond answers an interaction within Discord's deadline. work runs under
+// the concurrency gate; if it finishes within FastReply its reply is sent
+// as the first response, otherwise the interaction is deferred first (so
+// the 3 s deadline is always met) and the reply edited in. Overflow goes
+// into followups.
+func (b *Bot) respond(i *discordgo.InteractionCreate, command string, ephemeral bool, work func(ctx context.Context) (reply, error)) {
+	received := b.opts.Now()
+	b.metrics.questions.WithLabelValues(command).Inc()
+	var flags discordgo.MessageFlags
+	if ephemeral {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	if b.draining.Load() {
+		b.sendNow(i, notice("Herald is restarting; please ask again in a minute.", colourError, "draining"), discordgo.MessageFlagsEphemeral, received)
+		return
+	}
+	if !b.gate.reserve() {
+		b.metrics.busy.Inc()
+		b.sendNow(i, notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"), discordgo.MessageFlagsEphemeral, received)
+		return
+	}
+	b.inflight.Add(1)
+	defer b.inflight.Done()
+
+	done := make(chan reply, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(b.ctx, b.opts.AnswerTimeout)
+		defer cancel()
+		if !b.gate.enter(ctx.Done()) {
+			done <- notice("Herald is too busy to answer in time; please try again.", colourError, "timeout")
+			return
+		}
+		defer b.gate.release()
+		start := time.Now()
+		r, err := work(ctx)
+		b.metrics.latency.WithLabelValues(command).Observe(time.Since(start).Seconds())
+		if err != nil {
+			r = b.failure(command, err)
+		}
+		done <- r
+	}()
+
+	var r reply
+	select {
+	case r = <-done:
+		b.sendNow(i, r, flags, received)
+	case <-time.After(b.opts.FastReply):
+		err := b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: flags},
+		})
+		b.metrics.firstReply.Observe(b.opts.Now().Sub(received).Seconds())
+		if err != nil {
+			b.metrics.errors.WithLabelValues("discord").Inc()
+			b.log.Warn("deferring an interaction", "command", command, "err", err)
+		}
+		r = <-done
+		if b.opts.Now().Sub(received) > tokenLife {
+			b.log.Warn("answer too late for the interaction token; dropped", "command", command)
+			r.outcome = "expired"
+		} else {
+			b.sendEdit(i, r, flags)
+		}
+	}
+	b.logRequest(command, i.Interaction, received, r)
+}
+
+// failure turns an error into a polite reply.
+func (b *Bot) failure(command string, err error) reply {
+	var bad *badRequest
+	if errors.As(err, &bad) {
+		return notice(bad.msg, colourError, "refused")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		b.metrics.errors.WithLabelValues("timeout").Inc()
+		return notice("Sorry, that took too long to answer. Please try again, or ask something narrower.", colourError, "timeout")
+	}
+	b.metrics.errors.WithLabelValues("answer").Inc()
+	b.log.Error("answering", "command", command, "err", err)
+	return notice("Sorry, something went wrong while answering. Please try again.", colourError, "error")
+}
+
+// badRequest is a user's mistake, shown to them as it is.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func refuse(format string, args ...any) error { return &badRequest{fmt.Sprintf(format, args...)} }
+
+// sendNow sends r as the first response to the interaction.
+func (b *Bot) sendNow(i *discordgo.InteractionCreate, r reply, flags discordgo.MessageFlags, received time.Time) {
+	err := b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Content: r.content, Embeds: r.first(), Components: r.components, Flags: flags, AllowedMentions: noMentions(),
+		},
+	})
+	b.metrics.firstReply.Observe(b.opts.Now().Sub(received).Seconds())
+	if err != nil {
+		b.metrics.errors.WithLabelValues("discord").Inc()
+		b.log.Warn("responding to an interaction", "err", err)
+		return
+	}
+	b.sendFollowups(i, r, flags)
+}
+
+// sendEdit puts r into the deferred response.
+func (b *Bot) sendEdit(i *discordgo.InteractionCreate, r reply, flags discordgo.MessageFlags) {
+	content, embeds, components := r.content, r.first(), r.components
+	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uri := discordgo.EndpointWebhookMessage(b.interactionApp(i), i.Token, "@original")
+	// One bucket per interaction token: edits of different answers do not
+	// queue behind each other (discordgo shares one bucket for all).
+	if _, err := b.s.RequestWithBucketID("PATCH", uri, edit, "interaction:"+i.Token, discordgo.WithContext(ctx)); err != nil {
+		b.metrics.errors.WithLabelValues("discord").Inc()
+		b.log.Warn("editing an interaction response", "err", err)
+		return
+	}
+	b.sendFollowups(i, r, flags)
+}
+
+// sendFollowups sends the messages of r after the first.
+func (b *Bot) sendFollowups(i *discordgo.InteractionCreate, r reply, flags discordgo.MessageFlags) {
+	if len(r.embeds) < 2 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uri := discordgo.EndpointWebhookToken(b.interactionApp(i), i.Token) + "?wait=true"
+	for _, embeds := range r.embeds[1:] {
+		params := &discordgo.WebhookParams{Embeds: embeds, Flags: flags, AllowedMentions: noMentions()}
+		if _, err := b.s.RequestWithBucketID("POST", uri, params, "interaction:"+i.Token, discordgo.WithContext(ctx)); err != nil {
+			b.metrics.errors.WithLabelValues("discord").Inc()
+			b.log.Warn("sending a followup", "err", err)
+			return
+		}
+	}
+}
+
+func (b *Bot) interactionApp(i *discordgo.InteractionCreate) string {
+	if i.AppID != "" {
+		return i.AppID
+	}
+	return b.appID.Load().(string)
+}
+
+// respondQuick sends a response that needs no work (autocomplete, button
+// acknowledgements, refusals).
+func (b *Bot) respondQuick(i *discordgo.InteractionCreate, resp *discordgo.InteractionResponse) {
+	if resp.Data != nil && resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
+		resp.Data.AllowedMentions = noMentions()
+	}
+	if err := b.s.InteractionRespond(i.Interaction, resp); err != nil {
+		b.metrics.errors.WithLabelValues("discord").Inc()
+		b.log.Warn("responding to an interaction", "err", err)
+	}
+}
+
+// logRequest writes the one log line of a request.
+func (b *Bot) logRequest(command string, in *discordgo.Interaction, received time.Time, r reply) {
+	attrs := []any{"command", command, "latency_ms", b.opts.Now().Sub(received).Milliseconds(), "citations", r.citations, "outcome", r.outcome}
+	if r.miss {
+		b.metrics.misses.Inc()
+	}
+	if b.opts.LogContent && in != nil && in.Type == discordgo.InteractionApplicationCommand {
+		attrs = append(attrs, "options", fmt.Sprint(optionValues(in.ApplicationCommandData().Options)))
+	}
+	b.log.Info("request", attrs...)
+}
+
+func optionValues(opts []*discordgo.ApplicationCommandInteractionDataOption) map[string]any {
+	m := map[string]any{}
+	for _, o := range opts {
+		m[o.Name] = o.Value
+	}
+	return m
+}
