@@ -80,6 +80,9 @@ type Options struct {
 	Reconnect bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// RefTime is the reference time of relative dates such as "last week"
+	// in /summary (HERALD_NOW; default Now).
+	RefTime func() time.Time
 
 	Log *slog.Logger
 }
@@ -115,6 +118,9 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.RefTime == nil {
+		o.RefTime = o.Now
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -135,9 +141,12 @@ type Bot struct {
 	botID    atomic.Value // string
 	appID    atomic.Value // string
 	answered atomic.Int64
-	ready    atomic.Bool
-	draining atomic.Bool
-	inflight sync.WaitGroup
+	// readyOnce closes readyCh on the first READY.
+	readyOnce sync.Once
+	readyCh   chan struct{}
+	ready     atomic.Bool
+	draining  atomic.Bool
+	inflight  sync.WaitGroup
 	// ctx is cancelled at the end of the shutdown grace period.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -183,6 +192,7 @@ func New(opts Options) (*Bot, error) {
 		metrics:  newMetrics(),
 		threads:  newThreadMemory(1000),
 		ctx:      ctx, cancel: cancel,
+		readyCh: make(chan struct{}),
 	}
 	b.botID.Store("")
 	b.appID.Store(opts.AppID)
@@ -254,11 +264,25 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("connecting to the Discord gateway: %w", err)
 	}
+	// Handlers run in their own goroutines: wait until READY is handled.
+	select {
+	case <-b.readyCh:
+	case <-time.After(30 * time.Second):
+		b.s.Close()
+		return errors.New("the Discord gateway sent no READY within 30 s")
+	case <-ctx.Done():
+		return b.shutdown()
+	}
+	b.log.Info("connected to Discord; invite Herald with this link", "invite", b.InviteURL())
 	if err := b.registerCommands(); err != nil {
 		b.s.Close()
 		return err
 	}
-	b.log.Info("Herald is on Discord", "invite", b.InviteURL(), "guild", b.opts.GuildID)
+	scope := "global (may take up to an hour to appear)"
+	if b.opts.GuildID != "" {
+		scope = "server " + b.opts.GuildID
+	}
+	b.log.Info("Herald is on Discord", "commands", scope)
 	<-ctx.Done()
 	return b.shutdown()
 }
@@ -302,6 +326,7 @@ func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
 		b.appID.Store(r.Application.ID)
 	}
 	b.ready.Store(true)
+	b.readyOnce.Do(func() { close(b.readyCh) })
 }
 
 // Handler serves /healthz and /metrics.

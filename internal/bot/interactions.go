@@ -187,7 +187,7 @@ func (b *Bot) summaryInteraction(i *discordgo.InteractionCreate, opts []*discord
 			req.Article = b.resolveArticle(article)
 		}
 		if date != "" {
-			p, ok := rag.ParsePeriod(date, b.opts.Now())
+			p, ok := rag.ParsePeriod(date, b.opts.RefTime())
 			if !ok {
 				return refuse("I cannot read the date %q: use YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, a month such as March 1987, or words such as last week.", truncate(date, 50))
 			}

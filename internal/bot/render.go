@@ -41,20 +41,26 @@ func noMentions() *discordgo.MessageAllowedMentions {
 }
 
 // escape neutralises Markdown, masked links and mentions in text that comes
-// from the corpus or from users.
+// from the corpus or from users. With brackets escaped no masked link can
+// form; quote, heading and list markers matter only at a line's start.
 func escape(s string) string {
 	s = stripInvisible(s)
 	var b strings.Builder
+	lineStart := true
 	for _, r := range s {
-		switch r {
-		case '\\', '*', '_', '~', '`', '|', '>', '[', ']', '(', ')', '#':
+		switch {
+		case strings.ContainsRune("\\*_~`|[]", r):
 			b.WriteByte('\\')
-		case '@':
+		case lineStart && strings.ContainsRune(">#-", r):
+			b.WriteByte('\\')
+		case r == '@':
 			b.WriteRune(r)
 			b.WriteRune('\u200b') // breaks @everyone and <@id> visually too
+			lineStart = false
 			continue
 		}
 		b.WriteRune(r)
+		lineStart = r == '\n'
 	}
 	return b.String()
 }
@@ -188,7 +194,8 @@ func escapeAnswer(s string) string {
 	return strings.NewReplacer(`\[`, "[", `\]`, "]").Replace(e)
 }
 
-func escapeTitle(s string) string { return strings.ReplaceAll(stripInvisible(s), "@", "@\u200b") }
+// escapeTitle escapes a title like any other text.
+func escapeTitle(s string) string { return escape(s) }
 
 // packLines joins lines into values of at most n runes each.
 func packLines(lines []string, n int) []string {

@@ -1,0 +1,532 @@
+// Package discordtest is a fake Discord for tests: a REST API on a loopback
+// httptest server and a websocket gateway that a real discordgo session
+// connects to. It enforces what Discord enforces: an interaction callback
+// later than 3 s fails with 10062, over-long fields fail with 400/50035, and
+// every message-creating request must set allowed_mentions to parse nothing.
+package discordtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+)
+
+// Request is a REST request the fake received, and how it answered.
+type Request struct {
+	Method string
+	// Path is the path below the API base, such as /channels/1/messages.
+	Path   string
+	Body   []byte
+	Status int
+	// Error is the Discord error code of a refused request (0 when accepted).
+	Error int
+	Time  time.Time
+}
+
+// Message decodes the request's body as a message payload.
+func (r Request) Message() MessagePayload {
+	var m MessagePayload
+	json.Unmarshal(r.Body, &m)
+	if m.Data != nil { // an interaction callback wraps its message
+		return *m.Data
+	}
+	return m
+}
+
+// MessagePayload is what a message-creating request carries.
+type MessagePayload struct {
+	Type            int                          `json:"type"`
+	Data            *MessagePayload              `json:"data"`
+	Content         string                       `json:"content"`
+	Embeds          []*discordgo.MessageEmbed    `json:"embeds"`
+	Components      []json.RawMessage            `json:"components"`
+	Flags           int                          `json:"flags"`
+	AllowedMentions *allowedMentions             `json:"allowed_mentions"`
+	Choices         []map[string]json.RawMessage `json:"choices"`
+	Name            string                       `json:"name"`
+}
+
+type allowedMentions struct {
+	Parse       *[]string `json:"parse"`
+	Users       []string  `json:"users"`
+	Roles       []string  `json:"roles"`
+	RepliedUser bool      `json:"replied_user"`
+}
+
+// Text gathers every visible string of the message.
+func (m MessagePayload) Text() string {
+	var b strings.Builder
+	b.WriteString(m.Content)
+	for _, e := range m.Embeds {
+		b.WriteString("\n" + e.Title + "\n" + e.Description)
+		for _, f := range e.Fields {
+			b.WriteString("\n" + f.Name + "\n" + f.Value)
+		}
+		if e.Footer != nil {
+			b.WriteString("\n" + e.Footer.Text)
+		}
+	}
+	return b.String()
+}
+
+// CustomIDs lists the custom IDs of the message's buttons.
+func (m MessagePayload) CustomIDs() []string {
+	var ids []string
+	for _, row := range m.Components {
+		var r struct {
+			Components []struct {
+				CustomID string `json:"custom_id"`
+			} `json:"components"`
+		}
+		json.Unmarshal(row, &r)
+		for _, c := range r.Components {
+			ids = append(ids, c.CustomID)
+		}
+	}
+	return ids
+}
+
+// Server is a fake Discord.
+type Server struct {
+	// URL is the REST base, to be given as DISCORD_API_URL.
+	URL   string
+	Token string
+	AppID string
+	BotID string
+	// CallbackDeadline is how late an interaction callback may come (3 s).
+	CallbackDeadline time.Duration
+	// RefuseIdentify, when set, closes the gateway with this code on
+	// IDENTIFY (4004: invalid token).
+	RefuseIdentify int
+
+	http   *httptest.Server
+	nextID atomic.Int64
+
+	mu           sync.Mutex
+	requests     []Request
+	changed      chan struct{}
+	conn         *websocket.Conn
+	connMu       sync.Mutex // serialises gateway writes
+	seq          int64
+	identified   chan struct{}
+	intents      int
+	interactions map[string]*interaction // by token
+	channels     map[string]*discordgo.Channel
+}
+
+type interaction struct {
+	created   time.Time
+	responded bool
+}
+
+// New starts a fake Discord on 127.0.0.1. Close it when done.
+func New() *Server {
+	s := &Server{
+		Token: "fake-token", AppID: "100000000000000001", BotID: "100000000000000002",
+		CallbackDeadline: 3 * time.Second,
+		changed:          make(chan struct{}),
+		identified:       make(chan struct{}),
+		interactions:     map[string]*interaction{},
+		channels:         map[string]*discordgo.Channel{},
+	}
+	s.nextID.Store(200000000000000000)
+	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.http.URL + "/api/v9"
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	s.mu.Unlock()
+	s.http.Close()
+}
+
+// ID returns a fresh snowflake.
+func (s *Server) ID() string { return fmt.Sprint(s.nextID.Add(1)) }
+
+// AddChannel registers a channel the bot may look up.
+func (s *Server) AddChannel(ch *discordgo.Channel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[ch.ID] = ch
+}
+
+// Identified is closed once a session has identified.
+func (s *Server) Identified() <-chan struct{} { return s.identified }
+
+// Intents returns the intents of the last IDENTIFY.
+func (s *Server) Intents() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.intents
+}
+
+// Requests returns every REST request so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// WaitFor returns the first request (from index from on) that match
+// accepts, waiting until ctx is done.
+func (s *Server) WaitFor(ctx context.Context, from int, match func(Request) bool) (Request, int, error) {
+	for {
+		s.mu.Lock()
+		for i := from; i < len(s.requests); i++ {
+			if match(s.requests[i]) {
+				r := s.requests[i]
+				s.mu.Unlock()
+				return r, i, nil
+			}
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Request{}, 0, fmt.Errorf("waiting for a request: %w", ctx.Err())
+		}
+	}
+}
+
+func (s *Server) record(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+type apiError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/gateway" || r.URL.Path == "/gateway/" {
+		s.serveGateway(w, r)
+		return
+	}
+	path, ok := strings.CutPrefix(r.URL.Path, "/api/v9")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	req := Request{Method: r.Method, Path: path, Body: body, Time: time.Now()}
+	status, reply := s.route(r, req)
+	req.Status = status
+	if e, ok := reply.(apiError); ok {
+		req.Error = e.Code
+	}
+	s.record(req)
+	if reply == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(reply)
+}
+
+func (s *Server) route(r *http.Request, req Request) (int, any) {
+	if req.Path != "/gateway" && r.Header.Get("Authorization") != "Bot "+s.Token {
+		return 401, apiError{0, "401: Unauthorized"}
+	}
+	parts := strings.Split(strings.Trim(req.Path, "/"), "/")
+	switch {
+	case req.Method == "GET" && req.Path == "/gateway", req.Method == "GET" && req.Path == "/gateway/bot":
+		return 200, map[string]any{"url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway", "shards": 1}
+	case req.Method == "PUT" && parts[0] == "applications" && parts[len(parts)-1] == "commands":
+		return s.putCommands(req)
+	case req.Method == "POST" && parts[0] == "interactions" && len(parts) == 4 && parts[3] == "callback":
+		return s.callback(parts[2], req)
+	case parts[0] == "webhooks" && len(parts) >= 3:
+		return s.webhook(parts[2], parts[3:], req)
+	case parts[0] == "channels" && len(parts) >= 2:
+		return s.channel(parts[1], parts[2:], req)
+	}
+	return 404, apiError{0, "404: Not Found " + req.Method + " " + req.Path}
+}
+
+func (s *Server) putCommands(req Request) (int, any) {
+	var cmds []map[string]any
+	if err := json.Unmarshal(req.Body, &cmds); err != nil {
+		return 400, apiError{50035, "Invalid Form Body"}
+	}
+	for _, c := range cmds {
+		name, _ := c["name"].(string)
+		desc, _ := c["description"].(string)
+		if name == "" || utf8.RuneCountInString(name) > 32 || utf8.RuneCountInString(desc) > 100 {
+			return 400, apiError{50035, "Invalid Form Body: command " + name}
+		}
+		c["id"] = s.ID()
+		c["application_id"] = s.AppID
+	}
+	return 200, cmds
+}
+
+func (s *Server) callback(token string, req Request) (int, any) {
+	s.mu.Lock()
+	in, ok := s.interactions[token]
+	if ok && !in.responded && time.Since(in.created) <= s.CallbackDeadline {
+		in.responded = true
+	} else if ok && !in.responded {
+		ok = false // too late: Discord has forgotten the interaction
+	} else if ok {
+		s.mu.Unlock()
+		return 400, apiError{40060, "Interaction has already been acknowledged."}
+	}
+	s.mu.Unlock()
+	if !ok {
+		return 404, apiError{10062, "Unknown interaction"}
+	}
+	var p MessagePayload
+	if err := json.Unmarshal(req.Body, &p); err != nil {
+		return 400, apiError{50035, "Invalid Form Body"}
+	}
+	switch p.Type {
+	case 4, 7:
+		if p.Data == nil {
+			return 400, apiError{50035, "Invalid Form Body: data"}
+		}
+		if err := checkMessage(*p.Data); err != "" {
+			return 400, apiError{50035, "Invalid Form Body: " + err}
+		}
+	case 8:
+		if p.Data == nil || len(p.Data.Choices) > 25 {
+			return 400, apiError{50035, "Invalid Form Body: too many choices"}
+		}
+		for _, c := range p.Data.Choices {
+			var name, value string
+			json.Unmarshal(c["name"], &name)
+			json.Unmarshal(c["value"], &value)
+			if name == "" || utf8.RuneCountInString(name) > 100 || utf8.RuneCountInString(value) > 100 {
+				return 400, apiError{50035, "Invalid Form Body: choice over 100 characters"}
+			}
+		}
+	case 5, 6:
+	default:
+		return 400, apiError{50035, fmt.Sprintf("Invalid Form Body: type %d", p.Type)}
+	}
+	return 204, nil
+}
+
+func (s *Server) webhook(token string, rest []string, req Request) (int, any) {
+	s.mu.Lock()
+	in, ok := s.interactions[token]
+	valid := ok && in.responded && time.Since(in.created) < 15*time.Minute
+	s.mu.Unlock()
+	if !valid {
+		return 404, apiError{10015, "Unknown Webhook"}
+	}
+	p := MessagePayload{}
+	if err := json.Unmarshal(req.Body, &p); err != nil {
+		return 400, apiError{50035, "Invalid Form Body"}
+	}
+	if err := checkMessage(p); err != "" {
+		return 400, apiError{50035, "Invalid Form Body: " + err}
+	}
+	return 200, s.message("", p)
+}
+
+func (s *Server) channel(id string, rest []string, req Request) (int, any) {
+	switch {
+	case req.Method == "GET" && len(rest) == 0:
+		s.mu.Lock()
+		ch, ok := s.channels[id]
+		s.mu.Unlock()
+		if !ok {
+			return 404, apiError{10003, "Unknown Channel"}
+		}
+		return 200, ch
+	case req.Method == "POST" && len(rest) == 1 && rest[0] == "typing":
+		return 204, nil
+	case req.Method == "POST" && len(rest) == 1 && rest[0] == "messages":
+		var p MessagePayload
+		if err := json.Unmarshal(req.Body, &p); err != nil {
+			return 400, apiError{50035, "Invalid Form Body"}
+		}
+		if err := checkMessage(p); err != "" {
+			return 400, apiError{50035, "Invalid Form Body: " + err}
+		}
+		return 200, s.message(id, p)
+	case req.Method == "POST" && len(rest) == 3 && rest[0] == "messages" && rest[2] == "threads":
+		var p MessagePayload
+		json.Unmarshal(req.Body, &p)
+		if p.Name == "" || utf8.RuneCountInString(p.Name) > 100 {
+			return 400, apiError{50035, "Invalid Form Body: thread name"}
+		}
+		th := &discordgo.Channel{ID: s.ID(), Type: discordgo.ChannelTypeGuildPublicThread, ParentID: id, OwnerID: s.BotID, Name: p.Name}
+		s.AddChannel(th)
+		return 201, th
+	}
+	return 404, apiError{0, "404: Not Found"}
+}
+
+func (s *Server) message(channel string, p MessagePayload) *discordgo.Message {
+	return &discordgo.Message{ID: s.ID(), ChannelID: channel, Content: p.Content, Embeds: p.Embeds,
+		Author: &discordgo.User{ID: s.BotID, Username: "Herald", Bot: true}}
+}
+
+// checkMessage applies Discord's limits and Herald's rule on mentions.
+func checkMessage(p MessagePayload) string {
+	if p.AllowedMentions == nil || p.AllowedMentions.Parse == nil || len(*p.AllowedMentions.Parse) != 0 ||
+		len(p.AllowedMentions.Users) != 0 || len(p.AllowedMentions.Roles) != 0 {
+		return "allowed_mentions must parse nothing"
+	}
+	n := func(s string) int { return utf8.RuneCountInString(s) }
+	if n(p.Content) > 2000 {
+		return "content over 2000"
+	}
+	if len(p.Embeds) > 10 {
+		return "over 10 embeds"
+	}
+	total := 0
+	for _, e := range p.Embeds {
+		if n(e.Title) > 256 || n(e.Description) > 4096 || len(e.Fields) > 25 {
+			return "embed title, description or field count over the limit"
+		}
+		total += n(e.Title) + n(e.Description)
+		for _, f := range e.Fields {
+			if n(f.Name) > 256 || n(f.Value) > 1024 || f.Name == "" || f.Value == "" {
+				return "embed field over the limit or empty"
+			}
+			total += n(f.Name) + n(f.Value)
+		}
+		if e.Footer != nil {
+			if n(e.Footer.Text) > 2048 {
+				return "footer over 2048"
+			}
+			total += n(e.Footer.Text)
+		}
+	}
+	if total > 6000 {
+		return "embeds over 6000 in total"
+	}
+	return ""
+}
+
+// Dispatch sends a gateway event to the connected session.
+func (s *Server) Dispatch(event string, data any) error {
+	s.mu.Lock()
+	conn := s.conn
+	s.seq++
+	seq := s.seq
+	s.mu.Unlock()
+	if conn == nil {
+		return fmt.Errorf("no gateway connection")
+	}
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	return conn.WriteJSON(map[string]any{"op": 0, "t": event, "s": seq, "d": data})
+}
+
+// Interact dispatches an INTERACTION_CREATE, filling in its ID, token and
+// application, and returns its token.
+func (s *Server) Interact(i *discordgo.Interaction) (string, error) {
+	i.ID, i.Token, i.AppID, i.Version = s.ID(), "tok-"+s.ID(), s.AppID, 1
+	s.mu.Lock()
+	s.interactions[i.Token] = &interaction{created: time.Now()}
+	s.mu.Unlock()
+	return i.Token, s.Dispatch("INTERACTION_CREATE", i)
+}
+
+// DisconnectGateway drops the gateway connection (a transient outage).
+func (s *Server) DisconnectGateway() {
+	s.mu.Lock()
+	conn := s.conn
+	s.conn = nil
+	s.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.conn = conn
+	s.mu.Unlock()
+	write := func(v any) error {
+		s.connMu.Lock()
+		defer s.connMu.Unlock()
+		return conn.WriteJSON(v)
+	}
+	if write(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 41250}}) != nil {
+		return
+	}
+	for {
+		var frame struct {
+			Op int             `json:"op"`
+			D  json.RawMessage `json:"d"`
+		}
+		if err := conn.ReadJSON(&frame); err != nil {
+			return
+		}
+		switch frame.Op {
+		case 1:
+			write(map[string]any{"op": 11})
+		case 2:
+			var id struct {
+				Token   string `json:"token"`
+				Intents int    `json:"intents"`
+			}
+			json.Unmarshal(frame.D, &id)
+			if s.RefuseIdentify != 0 || id.Token != "Bot "+s.Token {
+				code := s.RefuseIdentify
+				if code == 0 {
+					code = 4004
+				}
+				s.connMu.Lock()
+				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, "Authentication failed."))
+				s.connMu.Unlock()
+				conn.Close()
+				return
+			}
+			s.mu.Lock()
+			s.intents = id.Intents
+			s.seq++
+			seq := s.seq
+			s.mu.Unlock()
+			write(map[string]any{"op": 0, "t": "READY", "s": seq, "d": map[string]any{
+				"v": 10, "session_id": "fake-session", "resume_gateway_url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway",
+				"user":        map[string]any{"id": s.BotID, "username": "Herald", "discriminator": "0", "bot": true},
+				"application": map[string]any{"id": s.AppID},
+				"guilds":      []any{},
+			}})
+			select {
+			case <-s.identified:
+			default:
+				close(s.identified)
+			}
+		case 6:
+			s.mu.Lock()
+			s.seq++
+			seq := s.seq
+			s.mu.Unlock()
+			write(map[string]any{"op": 0, "t": "RESUMED", "s": seq, "d": map[string]any{}})
+		}
+	}
+}
