@@ -44,6 +44,35 @@ type config struct {
 	CheckpointEvery time.Duration
 	// LogLevel is debug, info, warn or error (HERALD_LOG_LEVEL).
 	LogLevel slog.Level
+
+	// Discord: the bot token (DISCORD_TOKEN, never logged), application
+	// (DISCORD_APP_ID, else taken from READY), server for instant command
+	// updates (DISCORD_GUILD_ID), REST base (DISCORD_API_URL), and whether
+	// to request the Message Content intent (DISCORD_MESSAGE_CONTENT).
+	DiscordToken          string
+	DiscordAppID          string
+	DiscordGuildID        string
+	DiscordAPIURL         string
+	DiscordMessageContent bool
+	// DMs lets users ask by direct message (HERALD_DMS).
+	DMs bool
+	// HTTPAddr serves /healthz and /metrics when set (HERALD_HTTP_ADDR).
+	HTTPAddr string
+	// LogContent logs questions (HERALD_LOG_CONTENT).
+	LogContent bool
+	// RatePerMinute and RateBurst limit each user (HERALD_RATE_PER_MINUTE,
+	// HERALD_RATE_BURST); MaxConcurrent answers are written at once and
+	// Queue more wait (HERALD_MAX_CONCURRENT, HERALD_QUEUE).
+	RatePerMinute float64
+	RateBurst     int
+	MaxConcurrent int
+	Queue         int
+	// MaxQuestion bounds a question in characters (HERALD_MAX_QUESTION).
+	MaxQuestion int
+	// AnswerTimeout bounds one answer; ShutdownTimeout the wait for answers
+	// in flight at shutdown (HERALD_ANSWER_TIMEOUT, HERALD_SHUTDOWN_TIMEOUT).
+	AnswerTimeout   time.Duration
+	ShutdownTimeout time.Duration
 }
 
 func loadConfig() (config, error) {
@@ -56,6 +85,17 @@ func loadConfig() (config, error) {
 		TopK:            8,
 		CheckpointEvery: 30 * time.Second,
 		LogLevel:        slog.LevelInfo,
+
+		DiscordAPIURL:         "https://discord.com/api/v9",
+		DiscordMessageContent: true,
+		DMs:                   true,
+		RatePerMinute:         5,
+		RateBurst:             3,
+		MaxConcurrent:         4,
+		Queue:                 32,
+		MaxQuestion:           1000,
+		AnswerTimeout:         time.Minute,
+		ShutdownTimeout:       10 * time.Second,
 	}
 	var errs []error
 	env := func(name string, parse func(string) error) {
@@ -71,19 +111,48 @@ func loadConfig() (config, error) {
 	env("HERALD_MAX_FILE_BYTES", func(v string) (err error) { cfg.MaxFileBytes, err = positiveInt64(v); return err })
 	env("HERALD_CHUNK_WORDS", func(v string) error { n, err := positiveInt64(v); cfg.ChunkWords = int(n); return err })
 	env("HERALD_TOP_K", func(v string) error { n, err := positiveInt64(v); cfg.TopK = int(n); return err })
-	env("HERALD_CHECKPOINT_EVERY", func(v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("want a positive duration such as 30s")
+	env("HERALD_CHECKPOINT_EVERY", func(v string) (err error) { cfg.CheckpointEvery, err = positiveDuration(v); return err })
+	env("HERALD_LOG_LEVEL", func(v string) error { return cfg.LogLevel.UnmarshalText([]byte(v)) })
+	env("DISCORD_TOKEN", func(v string) error { cfg.DiscordToken = v; return nil })
+	env("DISCORD_APP_ID", func(v string) error { cfg.DiscordAppID = v; return nil })
+	env("DISCORD_GUILD_ID", func(v string) error { cfg.DiscordGuildID = v; return nil })
+	env("DISCORD_API_URL", func(v string) error { cfg.DiscordAPIURL = v; return nil })
+	env("DISCORD_MESSAGE_CONTENT", func(v string) (err error) { cfg.DiscordMessageContent, err = strconv.ParseBool(v); return err })
+	env("HERALD_DMS", func(v string) (err error) { cfg.DMs, err = strconv.ParseBool(v); return err })
+	env("HERALD_HTTP_ADDR", func(v string) error { cfg.HTTPAddr = v; return nil })
+	env("HERALD_LOG_CONTENT", func(v string) (err error) { cfg.LogContent, err = strconv.ParseBool(v); return err })
+	env("HERALD_RATE_PER_MINUTE", func(v string) (err error) {
+		cfg.RatePerMinute, err = strconv.ParseFloat(v, 64)
+		if err != nil || cfg.RatePerMinute < 0 {
+			return fmt.Errorf("want a number of questions a minute (0 turns the limit off)")
 		}
-		cfg.CheckpointEvery = d
 		return nil
 	})
-	env("HERALD_LOG_LEVEL", func(v string) error { return cfg.LogLevel.UnmarshalText([]byte(v)) })
+	env("HERALD_RATE_BURST", func(v string) error { n, err := positiveInt64(v); cfg.RateBurst = int(n); return err })
+	env("HERALD_MAX_CONCURRENT", func(v string) error { n, err := positiveInt64(v); cfg.MaxConcurrent = int(n); return err })
+	env("HERALD_QUEUE", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a whole number, 0 or more")
+		}
+		cfg.Queue = n
+		return nil
+	})
+	env("HERALD_MAX_QUESTION", func(v string) error { n, err := positiveInt64(v); cfg.MaxQuestion = int(n); return err })
+	env("HERALD_ANSWER_TIMEOUT", func(v string) (err error) { cfg.AnswerTimeout, err = positiveDuration(v); return err })
+	env("HERALD_SHUTDOWN_TIMEOUT", func(v string) (err error) { cfg.ShutdownTimeout, err = positiveDuration(v); return err })
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return cfg, nil
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("want a positive duration such as 30s")
+	}
+	return d, nil
 }
 
 func positiveInt64(v string) (int64, error) {

@@ -107,6 +107,11 @@ func (a *app) engine(ctx context.Context) (*rag.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.engineFor(ix)
+}
+
+// engineFor builds the engine over ix with the configured reference time.
+func (a *app) engineFor(ix *rag.Index) (*rag.Engine, error) {
 	opts := rag.EngineOptions{K: a.cfg.TopK}
 	if !a.cfg.Now.IsZero() {
 		now := a.cfg.Now

@@ -8,6 +8,7 @@
 //	herald summary (--article ID|TITLE | --topic TEXT | --date DATE[..DATE]) [--json]
 //	herald sources [--json] [--k N] QUESTION
 //	herald chat
+//	herald serve
 //
 // With no configuration at all, herald answers from a small built-in sample
 // corpus, offline.
@@ -64,6 +65,7 @@ Usage:
   herald summary --date DATE[..DATE] [--json]          summarise a day or a range ("2026-02-04", "last week")
   herald ingest [--strict] [--reindex] PATH...         index article files and directories
   herald chat                                          try the bot's commands at a prompt
+  herald serve                                         run the Discord bot (needs DISCORD_TOKEN; see README)
   herald help                                          show this help
 
 Common flags: --data DIR (index directory, default ./herald-data, or HERALD_DATA).
@@ -96,6 +98,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.ingest(ctx, rest)
 	case "chat":
 		return app.chat(ctx, rest)
+	case "serve":
+		return app.serve(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -38,7 +38,7 @@ func isolate(t *testing.T) string {
 	t.Helper()
 	work := t.TempDir()
 	t.Chdir(work)
-	for _, v := range []string{"HERALD_DATA", "HERALD_CORPUS", "HERALD_NOW", "HERALD_TOP_K", "HERALD_CHUNK_WORDS", "HERALD_MAX_FILE_BYTES", "HERALD_LOG_LEVEL", "HERALD_CHECKPOINT_EVERY"} {
+	for _, v := range []string{"DISCORD_TOKEN", "DISCORD_APP_ID", "DISCORD_GUILD_ID", "DISCORD_API_URL", "HERALD_HTTP_ADDR", "HERALD_DATA", "HERALD_CORPUS", "HERALD_NOW", "HERALD_TOP_K", "HERALD_CHUNK_WORDS", "HERALD_MAX_FILE_BYTES", "HERALD_LOG_LEVEL", "HERALD_CHECKPOINT_EVERY"} {
 		t.Setenv(v, "")
 	}
 	return filepath.Join(work, "herald-data")

@@ -306,7 +306,7 @@ func (s *Server) callback(token string, req Request) (int, any) {
 		if p.Data == nil {
 			return 400, apiError{50035, "Invalid Form Body: data"}
 		}
-		if err := checkMessage(*p.Data); err != "" {
+		if err := CheckMessage(*p.Data); err != "" {
 			return 400, apiError{50035, "Invalid Form Body: " + err}
 		}
 	case 8:
@@ -340,7 +340,7 @@ func (s *Server) webhook(token string, rest []string, req Request) (int, any) {
 	if err := json.Unmarshal(req.Body, &p); err != nil {
 		return 400, apiError{50035, "Invalid Form Body"}
 	}
-	if err := checkMessage(p); err != "" {
+	if err := CheckMessage(p); err != "" {
 		return 400, apiError{50035, "Invalid Form Body: " + err}
 	}
 	return 200, s.message("", p)
@@ -363,7 +363,7 @@ func (s *Server) channel(id string, rest []string, req Request) (int, any) {
 		if err := json.Unmarshal(req.Body, &p); err != nil {
 			return 400, apiError{50035, "Invalid Form Body"}
 		}
-		if err := checkMessage(p); err != "" {
+		if err := CheckMessage(p); err != "" {
 			return 400, apiError{50035, "Invalid Form Body: " + err}
 		}
 		return 200, s.message(id, p)
@@ -385,8 +385,9 @@ func (s *Server) message(channel string, p MessagePayload) *discordgo.Message {
 		Author: &discordgo.User{ID: s.BotID, Username: "Herald", Bot: true}}
 }
 
-// checkMessage applies Discord's limits and Herald's rule on mentions.
-func checkMessage(p MessagePayload) string {
+// CheckMessage applies Discord's limits and Herald's rule on mentions to a
+// message payload, and returns what is wrong, or "" when it would be accepted.
+func CheckMessage(p MessagePayload) string {
 	if p.AllowedMentions == nil || p.AllowedMentions.Parse == nil || len(*p.AllowedMentions.Parse) != 0 ||
 		len(p.AllowedMentions.Users) != 0 || len(p.AllowedMentions.Roles) != 0 {
 		return "allowed_mentions must parse nothing"
