@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/herald-news/herald/internal/bot/discordtest"
+	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/sharedtest"
+)
+
+// BenchmarkFirstResponse50 dispatches 50 /ask interactions at once to a bot
+// on the sample corpus and reports the time from INTERACTION_CREATE to the
+// first response (as the fake Discord receives it), and the heap in use.
+//
+//	go test -run '^$' -bench FirstResponse -benchtime 5x ./internal/bot
+func BenchmarkFirstResponse50(b *testing.B) {
+	eng, ix := sampleEngine(b)
+	benchFirstResponse(b, eng, ix, "How much trade did Russia and China do?")
+}
+
+// BenchmarkFirstResponse50Reuters does the same while serving the full
+// Reuters-21578 index (../shared).
+func BenchmarkFirstResponse50Reuters(b *testing.B) {
+	ix := rag.NewIndex(rag.IndexOptions{})
+	if _, err := ix.Ingest(context.Background(), []string{sharedtest.Path(b, "datasets/reuters21578/reuters21578.jsonl")}, rag.IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	benchFirstResponse(b, rag.NewEngine(ix, rag.EngineOptions{}), ix, "What did the Bundesbank do in March 1987?")
+}
+
+func benchFirstResponse(b *testing.B, eng Engine, ix Library, question string) {
+	fake := discordtest.New()
+	defer fake.Close()
+	bot, err := New(Options{Token: fake.Token, APIURL: fake.URL, Engine: eng, Library: ix, DataDir: b.TempDir(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bot.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	wait, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	if _, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {
+		b.Fatal(err)
+	}
+	var lat []time.Duration
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		sent := map[string]time.Time{}
+		for i := 0; i < 50; i++ {
+			u := &discordgo.Member{User: &discordgo.User{ID: "u" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + string(rune('0'+n%10))}}
+			in := &discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, GuildID: "3", Member: u,
+				Data: discordgo.ApplicationCommandInteractionData{Name: "ask", Options: []*discordgo.ApplicationCommandInteractionDataOption{
+					{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: question}}}}
+			start := time.Now()
+			tok, err := fake.Interact(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sent[tok] = start
+		}
+		for tok, start := range sent {
+			r, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return strings.Contains(r.Path, "/"+tok+"/callback") })
+			if err != nil {
+				b.Fatal(err)
+			}
+			if r.Status != 204 {
+				b.Fatalf("callback refused: %d", r.Error)
+			}
+			lat = append(lat, r.Time.Sub(start))
+		}
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+}
