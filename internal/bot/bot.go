@@ -274,15 +274,18 @@ func (b *Bot) Run(ctx context.Context) error {
 		return b.shutdown()
 	}
 	b.log.Info("connected to Discord; invite Herald with this link", "invite", b.InviteURL())
+	// Commands registered earlier keep working, and mentions and DMs need
+	// none: a failed registration is reported, not fatal.
 	if err := b.registerCommands(); err != nil {
-		b.s.Close()
-		return err
+		b.metrics.errors.WithLabelValues("discord").Inc()
+		b.log.Error("the slash commands could not be registered; mentions and DMs still work", "err", err)
+	} else {
+		scope := "global (may take up to an hour to appear)"
+		if b.opts.GuildID != "" {
+			scope = "server " + b.opts.GuildID
+		}
+		b.log.Info("Herald is on Discord", "commands", scope)
 	}
-	scope := "global (may take up to an hour to appear)"
-	if b.opts.GuildID != "" {
-		scope = "server " + b.opts.GuildID
-	}
-	b.log.Info("Herald is on Discord", "commands", scope)
 	<-ctx.Done()
 	return b.shutdown()
 }
@@ -322,8 +325,14 @@ func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
 	if r.User != nil {
 		b.botID.Store(r.User.ID)
 	}
-	if b.appID.Load().(string) == "" && r.Application != nil {
-		b.appID.Store(r.Application.ID)
+	if b.appID.Load().(string) == "" {
+		switch {
+		case r.Application != nil && r.Application.ID != "":
+			b.appID.Store(r.Application.ID)
+		case r.User != nil:
+			// A bot's user ID is its application's ID.
+			b.appID.Store(r.User.ID)
+		}
 	}
 	b.ready.Store(true)
 	b.readyOnce.Do(func() { close(b.readyCh) })

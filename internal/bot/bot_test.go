@@ -612,3 +612,24 @@ func TestHealthzAndMetrics(t *testing.T) {
 		t.Errorf("no request log line:\n%s", h.logs.String())
 	}
 }
+
+func TestGatewayDisconnectsAreResumed(t *testing.T) {
+	h := start(t, func(o *Options) { o.Reconnect = true })
+	h.fake.DisconnectGateway()
+	h.waitFor(func(r discordtest.Request) bool { return r.Method == "GATEWAY" && r.Path == "RESUME" })
+	if text := h.final(h.slash(member("1", false), "ask", str("question", "How much trade did Russia and China do?"))).Text(); !strings.Contains(text, "$200 billion") {
+		t.Errorf("after resuming: %s", text)
+	}
+}
+
+func TestMentionWithoutAMentionsList(t *testing.T) {
+	h := start(t, nil)
+	h.fake.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: h.fake.ID(), ChannelID: "500000000000000002", Author: &discordgo.User{ID: "7"},
+		GuildID: "300000000000000001", Content: "<@!" + h.fake.BotID + "> What did Xi say about the Five-Year Plan?"})
+	r := h.waitFor(func(r discordtest.Request) bool {
+		return r.Method == "POST" && strings.HasSuffix(r.Path, "/messages") && strings.Contains(r.Message().Text(), "Five-Year Plan")
+	})
+	if r.Status != 200 {
+		t.Errorf("answer refused: %d", r.Error)
+	}
+}

@@ -33,6 +33,10 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 			mentioned = true
 		}
 	}
+	// Some Discord-compatible servers leave the mentions list empty.
+	if botID != "" && (strings.Contains(m.Content, "<@"+botID+">") || strings.Contains(m.Content, "<@!"+botID+">")) {
+		mentioned = true
+	}
 	ownThread := !isDM && b.threads.isOwn(m.ChannelID)
 	if !isDM && !mentioned && !ownThread {
 		return

@@ -23,6 +23,7 @@ import (
 )
 
 // Request is a REST request the fake received, and how it answered.
+// Gateway IDENTIFY and RESUME are recorded too, with Method "GATEWAY".
 type Request struct {
 	Method string
 	// Path is the path below the API base, such as /channels/1/messages.
@@ -506,6 +507,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				conn.Close()
 				return
 			}
+			s.record(Request{Method: "GATEWAY", Path: "IDENTIFY", Time: time.Now()})
 			s.mu.Lock()
 			s.intents = id.Intents
 			s.seq++
@@ -523,6 +525,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				close(s.identified)
 			}
 		case 6:
+			s.record(Request{Method: "GATEWAY", Path: "RESUME", Time: time.Now()})
 			s.mu.Lock()
 			s.seq++
 			seq := s.seq
