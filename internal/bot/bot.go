@@ -145,8 +145,11 @@ type Bot struct {
 	readyOnce sync.Once
 	readyCh   chan struct{}
 	ready     atomic.Bool
-	draining  atomic.Bool
-	inflight  sync.WaitGroup
+	// drainMu makes "not draining, so count this answer in" atomic with
+	// respect to shutdown's "draining; wait for the answers counted in".
+	drainMu  sync.Mutex
+	draining atomic.Bool
+	inflight sync.WaitGroup
 	// ctx is cancelled at the end of the shutdown grace period.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -290,9 +293,22 @@ func (b *Bot) Run(ctx context.Context) error {
 	return b.shutdown()
 }
 
+// begin counts an answer in flight, unless the bot is shutting down.
+func (b *Bot) begin() bool {
+	b.drainMu.Lock()
+	defer b.drainMu.Unlock()
+	if b.draining.Load() {
+		return false
+	}
+	b.inflight.Add(1)
+	return true
+}
+
 // shutdown drains and closes.
 func (b *Bot) shutdown() error {
+	b.drainMu.Lock()
 	b.draining.Store(true)
+	b.drainMu.Unlock()
 	b.log.Info("shutting down: finishing answers in flight", "timeout", b.opts.ShutdownTimeout)
 	done := make(chan struct{})
 	go func() { b.inflight.Wait(); close(done) }()

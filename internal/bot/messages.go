@@ -82,17 +82,16 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 			b.threads.markOwn(th.ID)
 		}
 	}
-	if b.draining.Load() {
+	if !b.begin() {
 		b.send(channel, m.ID, notice("Herald is restarting; please ask again in a minute.", colourError, "draining"))
 		return
 	}
+	defer b.inflight.Done()
 	if !b.gate.reserve() {
 		b.metrics.busy.Inc()
 		b.send(channel, m.ID, notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"))
 		return
 	}
-	b.inflight.Add(1)
-	defer b.inflight.Done()
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.AnswerTimeout)
 	defer cancel()
 	if !b.gate.enter(ctx.Done()) {

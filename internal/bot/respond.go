@@ -49,17 +49,16 @@ func (b *Bot) respond(i *discordgo.InteractionCreate, command string, ephemeral 
 	if ephemeral {
 		flags = discordgo.MessageFlagsEphemeral
 	}
-	if b.draining.Load() {
+	if !b.begin() {
 		b.sendNow(i, notice("Herald is restarting; please ask again in a minute.", colourError, "draining"), discordgo.MessageFlagsEphemeral, received)
 		return
 	}
+	defer b.inflight.Done()
 	if !b.gate.reserve() {
 		b.metrics.busy.Inc()
 		b.sendNow(i, notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"), discordgo.MessageFlagsEphemeral, received)
 		return
 	}
-	b.inflight.Add(1)
-	defer b.inflight.Done()
 
 	done := make(chan reply, 1)
 	go func() {
