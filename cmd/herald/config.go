@@ -138,7 +138,14 @@ func loadConfig() (config, error) {
 		cfg.Queue = n
 		return nil
 	})
-	env("HERALD_MAX_QUESTION", func(v string) error { n, err := positiveInt64(v); cfg.MaxQuestion = int(n); return err })
+	env("HERALD_MAX_QUESTION", func(v string) error {
+		n, err := positiveInt64(v)
+		if err != nil || n > 6000 {
+			return fmt.Errorf("want a whole number from 1 to 6000 (Discord's limit on an option)")
+		}
+		cfg.MaxQuestion = int(n)
+		return nil
+	})
 	env("HERALD_ANSWER_TIMEOUT", func(v string) (err error) { cfg.AnswerTimeout, err = positiveDuration(v); return err })
 	env("HERALD_SHUTDOWN_TIMEOUT", func(v string) (err error) { cfg.ShutdownTimeout, err = positiveDuration(v); return err })
 	if len(errs) > 0 {

@@ -153,7 +153,14 @@ type Bot struct {
 	// ctx is cancelled at the end of the shutdown grace period.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// reconnecting is set while a reconnect loop runs; fatal receives a
+	// gateway close that needs the operator.
+	reconnecting atomic.Bool
+	fatal        chan error
 }
+
+// restTimeout bounds every REST request.
+const restTimeout = 20 * time.Second
 
 // New prepares a bot; Run connects it.
 func New(opts Options) (*Bot, error) {
@@ -176,8 +183,13 @@ func New(opts Options) (*Bot, error) {
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("DISCORD_API_URL %q is not a URL", opts.APIURL)
 	}
-	s.Client = &http.Client{Transport: apiTransport{base: base, next: http.DefaultTransport}}
-	s.ShouldReconnectOnError = opts.Reconnect
+	// Every REST call is bounded: a stalled server must not hold a handler
+	// (and its slot) forever.
+	s.Client = &http.Client{Timeout: restTimeout, Transport: apiTransport{base: base, next: http.DefaultTransport}}
+	// Herald reconnects itself (reconnectLoop), so that a close that needs
+	// the operator (an invalid token) ends the process instead of retrying
+	// for ever.
+	s.ShouldReconnectOnError = false
 	s.ShouldRetryOnRateLimit = true
 	s.MaxRestRetries = 2
 	s.StateEnabled = false
@@ -196,13 +208,19 @@ func New(opts Options) (*Bot, error) {
 		threads:  newThreadMemory(1000),
 		ctx:      ctx, cancel: cancel,
 		readyCh: make(chan struct{}),
+		fatal:   make(chan error, 1),
 	}
 	b.botID.Store("")
 	b.appID.Store(opts.AppID)
 	s.AddHandler(b.onReady)
 	s.AddHandler(b.onInteraction)
 	s.AddHandler(b.onMessage)
-	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { b.ready.Store(false) })
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		b.ready.Store(false)
+		if opts.Reconnect && !b.draining.Load() {
+			go b.reconnectLoop()
+		}
+	})
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { b.ready.Store(true) })
 	return b, nil
 }
@@ -261,11 +279,11 @@ func fatalClose(err error) error {
 // done; then it stops taking new work, lets answers in flight finish within
 // ShutdownTimeout, and closes the connection.
 func (b *Bot) Run(ctx context.Context) error {
-	if err := b.s.Open(); err != nil {
-		if fatal := fatalClose(err); fatal != nil {
-			return fatal
+	if err := b.open(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while connecting
 		}
-		return fmt.Errorf("connecting to the Discord gateway: %w", err)
+		return err
 	}
 	// Handlers run in their own goroutines: wait until READY is handled.
 	select {
@@ -289,8 +307,82 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		b.log.Info("Herald is on Discord", "commands", scope)
 	}
-	<-ctx.Done()
-	return b.shutdown()
+	select {
+	case <-ctx.Done():
+		return b.shutdown()
+	case err := <-b.fatal:
+		b.shutdown()
+		return err
+	}
+}
+
+// open connects to the gateway, retrying transient failures with backoff
+// until ctx is done. A close that needs the operator is returned at once.
+func (b *Bot) open(ctx context.Context) error {
+	wait := time.Second
+	for attempt := 1; ; attempt++ {
+		errc := make(chan error, 1)
+		go func() { errc <- b.s.Open() }()
+		var err error
+		select {
+		case err = <-errc:
+		case <-ctx.Done():
+			go func() {
+				if <-errc == nil {
+					b.s.Close()
+				}
+			}()
+			return ctx.Err()
+		}
+		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+			return nil
+		}
+		if fatal := fatalClose(err); fatal != nil {
+			return fatal
+		}
+		if attempt == 5 {
+			return fmt.Errorf("connecting to the Discord gateway (%d attempts): %w", attempt, err)
+		}
+		b.log.Warn("connecting to the Discord gateway; retrying", "attempt", attempt, "in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait *= 2
+	}
+}
+
+// reconnectLoop reopens the gateway after a disconnect, resuming the
+// session, with exponential backoff; a close that needs the operator ends
+// Run.
+func (b *Bot) reconnectLoop() {
+	if !b.reconnecting.CompareAndSwap(false, true) {
+		return
+	}
+	defer b.reconnecting.Store(false)
+	wait := time.Second
+	for !b.draining.Load() {
+		err := b.s.Open()
+		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+			b.log.Info("reconnected to the Discord gateway")
+			return
+		}
+		if fatal := fatalClose(err); fatal != nil {
+			select {
+			case b.fatal <- fatal:
+			default:
+			}
+			return
+		}
+		b.log.Warn("reconnecting to the Discord gateway", "in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-b.ctx.Done():
+			return
+		}
+		wait = min(2*wait, time.Minute)
+	}
 }
 
 // begin counts an answer in flight, unless the bot is shutting down.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -60,15 +61,42 @@ type harness struct {
 	data   string
 }
 
+// syncBuffer collects log output and tells waiters when it grows.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu      sync.Mutex
+	b       strings.Builder
+	changed chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitCount waits until the logs hold sub at least n times.
+func (s *syncBuffer) waitCount(ctx context.Context, sub string, n int) error {
+	for {
+		s.mu.Lock()
+		if strings.Count(s.b.String(), sub) >= n {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d %q in the logs: %w", strings.Count(s.String(), sub), n, sub, ctx.Err())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -608,8 +636,8 @@ func TestHealthzAndMetrics(t *testing.T) {
 	if strings.Contains(h.logs.String(), h.fake.Token) || strings.Contains(h.logs.String(), "How much trade") {
 		t.Error("the logs hold the token or message content")
 	}
-	if !strings.Contains(h.logs.String(), "command=ask") || !strings.Contains(h.logs.String(), "outcome=answered") {
-		t.Errorf("no request log line:\n%s", h.logs.String())
+	if err := h.logs.waitCount(h.ctx(), "command=ask", 1); err != nil || !strings.Contains(h.logs.String(), "outcome=answered") {
+		t.Errorf("no request log line (%v):\n%s", err, h.logs.String())
 	}
 }
 
@@ -631,5 +659,96 @@ func TestMentionWithoutAMentionsList(t *testing.T) {
 	})
 	if r.Status != 200 {
 		t.Errorf("answer refused: %d", r.Error)
+	}
+}
+
+func TestATokenResetWhileServingEndsRunWithTheFix(t *testing.T) {
+	h := start(t, func(o *Options) { o.Reconnect = true })
+	h.fake.RefuseSessions(4004)
+	h.fake.DisconnectGateway()
+	select {
+	case err := <-h.done:
+		h.done <- err
+		var fatal *FatalGatewayError
+		if !errors.As(err, &fatal) || fatal.Code != 4004 {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		var paths []string
+		for _, r := range h.fake.Requests() {
+			paths = append(paths, r.Method+" "+r.Path)
+		}
+		t.Fatalf("Run kept going after the token was refused\n%s\n%s", h.logs.String(), strings.Join(paths, "\n"))
+	}
+}
+
+func TestDisallowedIntentsNameTheSwitch(t *testing.T) {
+	fake := discordtest.New()
+	defer fake.Close()
+	fake.RefuseSessions(4014)
+	eng, ix := sampleEngine(t)
+	b, err := New(Options{Token: fake.Token, APIURL: fake.URL, Engine: eng, Library: ix, DataDir: t.TempDir(), MessageContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Run(context.Background())
+	if !strings.Contains(fmt.Sprint(err), "Message Content Intent") || !strings.Contains(fmt.Sprint(err), "DISCORD_MESSAGE_CONTENT=false") {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// panicEngine fails the worst way.
+type panicEngine struct{ Engine }
+
+func (panicEngine) Ask(context.Context, string, rag.AskOptions) (rag.Answer, error) {
+	var m map[string]int
+	m["boom"]++
+	return rag.Answer{}, nil
+}
+
+func TestAPanicWhileAnsweringIsAnApology(t *testing.T) {
+	h := start(t, func(o *Options) { o.Engine = panicEngine{o.Engine} })
+	if text := h.final(h.slash(member("1", false), "ask", str("question", "anything?"))).Text(); !strings.Contains(text, "something went wrong") {
+		t.Errorf("reply: %s", text)
+	}
+	h.fake.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: h.fake.ID(), ChannelID: "500000000000000001", Author: &discordgo.User{ID: "7"}, Content: "anything?"})
+	r := h.waitFor(func(r discordtest.Request) bool { return r.Path == "/channels/500000000000000001/messages" })
+	if !strings.Contains(r.Message().Text(), "something went wrong") {
+		t.Errorf("DM reply: %s", r.Message().Text())
+	}
+	// Still alive.
+	if text := h.final(h.slash(member("1", false), "help")).Text(); !strings.Contains(text, "/ask") {
+		t.Errorf("after the panic: %s", text)
+	}
+}
+
+func TestInteractionsFromDMs(t *testing.T) {
+	h := start(t, nil)
+	user := &discordgo.User{ID: "9", Username: "dm-user"}
+	tok, _ := h.fake.Interact(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, User: user, ChannelID: "500000000000000009",
+		Data: discordgo.ApplicationCommandInteractionData{Name: "ask", Options: []*discordgo.ApplicationCommandInteractionDataOption{str("question", "What is the 15th Five-Year Plan?")}}})
+	msg := h.final(tok)
+	if !strings.Contains(msg.Text(), "15th Five-Year Plan") {
+		t.Fatalf("DM /ask: %s", msg.Text())
+	}
+	tok, _ = h.fake.Interact(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, User: user,
+		Data: discordgo.ApplicationCommandInteractionData{Name: "stats"}})
+	if text := h.final(tok).Text(); !strings.Contains(text, "Only members with the Manage Server permission") {
+		t.Errorf("DM /stats: %s", text)
+	}
+	tok, _ = h.fake.Interact(&discordgo.Interaction{Type: discordgo.InteractionMessageComponent, User: user,
+		Data: discordgo.MessageComponentInteractionData{CustomID: msg.CustomIDs()[1], ComponentType: discordgo.ButtonComponent}})
+	if text := h.final(tok).Text(); !strings.Contains(text, "Thanks for the feedback") {
+		t.Errorf("DM vote: %s", text)
+	}
+	// No match at all still answers the autocomplete, with an empty list.
+	tok, _ = h.fake.Interact(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommandAutocomplete, User: user,
+		Data: discordgo.ApplicationCommandInteractionData{Name: "summary", Options: []*discordgo.ApplicationCommandInteractionDataOption{
+			{Name: "article", Type: discordgo.ApplicationCommandOptionString, Value: "zzzz no such title", Focused: true}}}})
+	if cb := h.callback(tok); cb.Status != 204 || !strings.Contains(string(cb.Body), `"choices":[]`) {
+		t.Errorf("empty autocomplete: %d %s", cb.Status, cb.Body)
+	}
+	if err := h.logs.waitCount(h.ctx(), "msg=request", 4); err != nil {
+		t.Errorf("one log line per request: %v", err)
 	}
 }

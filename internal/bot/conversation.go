@@ -7,8 +7,9 @@ import (
 	"sync"
 )
 
-// threadMemory remembers the bot's threads and their recent questions, so
-// that follow-ups ("and what about energy?") can be understood.
+// threadMemory remembers channels: which are the bot's threads and their
+// recent questions, so that follow-ups ("and what about energy?") can be
+// understood, and what kind each channel is.
 type threadMemory struct {
 	mu      sync.Mutex
 	max     int
@@ -18,6 +19,7 @@ type threadMemory struct {
 
 type thread struct {
 	own   bool // created by the bot
+	kind  int  // what the channel is (kindUnknown until looked up)
 	turns []string
 	elem  *list.Element
 }
@@ -57,6 +59,23 @@ func (m *threadMemory) isOwn(id string) bool {
 	defer m.mu.Unlock()
 	t, ok := m.threads[id]
 	return ok && t.own
+}
+
+// kind returns what channel id is known to be.
+func (m *threadMemory) kind(id string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t, ok := m.threads[id]; ok {
+		return t.kind
+	}
+	return kindUnknown
+}
+
+// setKind records what channel id is.
+func (m *threadMemory) setKind(id string, kind int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.touch(id).kind = kind
 }
 
 // remember adds a (standalone) question to a thread's turns.

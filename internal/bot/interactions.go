@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -91,24 +92,36 @@ func (b *Bot) onCommand(i *discordgo.InteractionCreate) {
 		}
 		b.respond(i, cmdLatest, false, func(context.Context) (reply, error) { return b.latest(count), nil })
 	case cmdHelp:
+		b.metrics.questions.WithLabelValues(cmdHelp).Inc()
 		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed(helpText, colourAnswer), Flags: discordgo.MessageFlagsEphemeral}})
+		b.logRequest(cmdHelp, i.Interaction, b.opts.Now(), reply{outcome: "answered"})
 	case cmdStats, cmdReindex:
 		if !isAdmin(i) {
-			b.log.Warn("admin command refused", "command", data.Name)
-			b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-				Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed("Only members with the Manage Server permission can use /"+data.Name+".", colourError), Flags: discordgo.MessageFlagsEphemeral}})
+			b.refuseInteraction(i, data.Name, "Only members with the Manage Server permission can use /"+data.Name+".", "forbidden")
 			return
 		}
 		if data.Name == cmdStats {
 			b.respond(i, cmdStats, true, func(context.Context) (reply, error) { return b.stats(), nil })
 			return
 		}
-		b.respond(i, cmdReindex, true, b.reindex)
+		b.respondWithin(i, cmdReindex, true, reindexTimeout, b.reindex)
 	default:
-		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Content: "Unknown command.", Flags: discordgo.MessageFlagsEphemeral}})
+		b.refuseInteraction(i, "unknown", "Unknown command: Herald's commands may have changed; try /help.", "refused")
 	}
+}
+
+// reindexTimeout bounds /reindex: as long as its interaction token allows.
+const reindexTimeout = 13 * time.Minute
+
+// refuseInteraction answers an interaction privately with a refusal or a
+// hint, and logs the request.
+func (b *Bot) refuseInteraction(i *discordgo.InteractionCreate, command, text, outcome string) {
+	b.metrics.questions.WithLabelValues(command).Inc()
+	received := b.opts.Now()
+	b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed(text, colourError), Flags: discordgo.MessageFlagsEphemeral}})
+	b.logRequest(command, i.Interaction, received, reply{outcome: outcome})
 }
 
 // checkQuestion refuses empty and over-long questions.
@@ -138,10 +151,7 @@ func (b *Bot) admit(user, question string) error {
 
 func (b *Bot) askInteraction(i *discordgo.InteractionCreate, command, question string, private bool) {
 	if err := b.admit(userOf(i), question); err != nil {
-		b.metrics.questions.WithLabelValues(command).Inc()
-		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed(err.Error(), colourError), Flags: discordgo.MessageFlagsEphemeral}})
-		b.logRequest(command, i.Interaction, b.opts.Now(), reply{outcome: "refused"})
+		b.refuseInteraction(i, command, err.Error(), "refused")
 		return
 	}
 	b.respond(i, command, private, func(ctx context.Context) (reply, error) {
@@ -200,14 +210,13 @@ func (b *Bot) summaryInteraction(i *discordgo.InteractionCreate, opts []*discord
 		return nil
 	}()
 	if err != nil {
-		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed(err.Error(), colourError), Flags: discordgo.MessageFlagsEphemeral}})
+		b.refuseInteraction(i, cmdSummary, err.Error(), "refused")
 		return
 	}
 	b.respond(i, cmdSummary, false, func(ctx context.Context) (reply, error) {
 		a, err := b.opts.Engine.Summarize(ctx, req)
 		if err != nil {
-			if strings.Contains(err.Error(), rag.ErrNoSuchArticle.Error()) {
+			if errors.Is(err, rag.ErrNoSuchArticle) {
 				return reply{}, refuse("No article matches %q. Start typing a title and pick one from the list.", truncate(article, 80))
 			}
 			return reply{}, err
@@ -262,16 +271,13 @@ func (b *Bot) onAutocomplete(i *discordgo.InteractionCreate) {
 			break
 		}
 	}
-	b.respondQuick(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-		Data: &discordgo.InteractionResponseData{Choices: choices},
-	})
+	b.respondChoices(i, choices)
+	b.logRequest("autocomplete", i.Interaction, b.opts.Now(), reply{outcome: "answered", citations: len(choices)})
 }
 
 func (b *Bot) sourcesInteraction(i *discordgo.InteractionCreate, question string) {
 	if err := b.admit(userOf(i), question); err != nil {
-		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed(err.Error(), colourError), Flags: discordgo.MessageFlagsEphemeral}})
+		b.refuseInteraction(i, cmdSources, err.Error(), "refused")
 		return
 	}
 	b.respond(i, cmdSources, false, func(ctx context.Context) (reply, error) {
@@ -368,6 +374,9 @@ func (b *Bot) reindex(ctx context.Context) (reply, error) {
 // onButton handles "Show sources" and the feedback buttons.
 func (b *Bot) onButton(i *discordgo.InteractionCreate) {
 	id := i.MessageComponentData().CustomID
+	received, outcome := b.opts.Now(), "answered"
+	command, _, _ := strings.Cut(id, ":")
+	defer func() { b.logRequest("button-"+command, i.Interaction, received, reply{outcome: outcome}) }()
 	ephemeral := func(embeds []*discordgo.MessageEmbed) {
 		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral}})
@@ -376,6 +385,7 @@ func (b *Bot) onButton(i *discordgo.InteractionCreate) {
 	case strings.HasPrefix(id, "sources:"):
 		a, ok := b.answers.get(strings.TrimPrefix(id, "sources:"))
 		if !ok {
+			outcome = "expired"
 			ephemeral(noticeEmbed("This answer is too old for its sources to be shown; please ask again.", colourMissing))
 			return
 		}
@@ -389,10 +399,12 @@ func (b *Bot) onButton(i *discordgo.InteractionCreate) {
 		user := b.feedback.userHash(userOf(i))
 		a, ok := b.answers.get(parts[2])
 		if !ok {
+			outcome = "expired"
 			ephemeral(noticeEmbed("This answer is too old to take feedback; thank you all the same.", colourMissing))
 			return
 		}
 		if !b.answers.vote(parts[2], user) {
+			outcome = "refused"
 			ephemeral(noticeEmbed("You have already given feedback on this answer.", colourMissing))
 			return
 		}
@@ -401,6 +413,7 @@ func (b *Bot) onButton(i *discordgo.InteractionCreate) {
 			fb.Citations = append(fb.Citations, FeedbackCitation{N: c.N, Title: c.Title, Date: c.Day(), URL: c.URL})
 		}
 		if err := b.feedback.record(fb); err != nil {
+			outcome = "error"
 			b.metrics.errors.WithLabelValues("feedback").Inc()
 			b.log.Error("recording feedback", "err", err)
 			ephemeral(noticeEmbed("Sorry, your feedback could not be saved.", colourError))

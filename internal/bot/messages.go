@@ -26,7 +26,7 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		return
 	}
 	botID := b.botID.Load().(string)
-	isDM := m.GuildID == ""
+	isDM := m.GuildID == "" && b.channelKind(m.ChannelID) != kindGuild
 	mentioned := false
 	for _, u := range m.Mentions {
 		if u != nil && u.ID == botID {
@@ -38,12 +38,15 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		mentioned = true
 	}
 	ownThread := !isDM && b.threads.isOwn(m.ChannelID)
+	received := b.opts.Now()
 	if !isDM && !mentioned && !ownThread {
 		return
 	}
 	channel := m.ChannelID
 	if isDM && !b.opts.DMs {
-		b.send(channel, "", notice("Herald does not answer direct messages here. Use /ask in a server, or mention @Herald there.", colourMissing, "refused"))
+		r := notice("Herald does not answer direct messages here. Use /ask in a server, or mention @Herald there.", colourMissing, "refused")
+		b.send(channel, "", r)
+		b.logRequest("dm", nil, received, r)
 		return
 	}
 	question := strings.TrimSpace(reMention.ReplaceAllStringFunc(m.Content, func(tok string) string {
@@ -63,10 +66,21 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		command = "follow-up"
 	}
 	b.metrics.questions.WithLabelValues(command).Inc()
-	received := b.opts.Now()
+	// finish sends r in reply and logs the request.
+	finish := func(r reply) {
+		reference := ""
+		if channel == m.ChannelID {
+			reference = m.ID
+		}
+		if !b.send(channel, reference, r) && channel != m.ChannelID {
+			// The thread could not be written to: answer in the channel.
+			b.send(m.ChannelID, m.ID, r)
+		}
+		b.logRequest(command, nil, received, r)
+	}
 
 	if err := b.admit(m.Author.ID, question); err != nil {
-		b.send(channel, m.ID, notice(err.Error(), colourError, "refused"))
+		finish(notice(err.Error(), colourError, "refused"))
 		return
 	}
 	// A mention in a channel is answered in a thread started from it; one
@@ -75,27 +89,30 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		th, err := b.s.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
 			Name: truncate(stripInvisible(strings.Join(strings.Fields(question), " ")), maxThreadName), AutoArchiveDuration: 1440, Type: discordgo.ChannelTypeGuildPublicThread,
 		})
-		if err != nil {
+		switch {
+		case err != nil:
 			b.log.Warn("starting a thread; answering in the channel", "err", err)
-		} else {
+		case th == nil || th.ID == "":
+			b.log.Warn("starting a thread: the server returned no thread; answering in the channel")
+		default:
 			channel = th.ID
 			b.threads.markOwn(th.ID)
 		}
 	}
 	if !b.begin() {
-		b.send(channel, m.ID, notice("Herald is restarting; please ask again in a minute.", colourError, "draining"))
+		finish(notice("Herald is restarting; please ask again in a minute.", colourError, "draining"))
 		return
 	}
 	defer b.inflight.Done()
 	if !b.gate.reserve() {
 		b.metrics.busy.Inc()
-		b.send(channel, m.ID, notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"))
+		finish(notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"))
 		return
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.AnswerTimeout)
 	defer cancel()
 	if !b.gate.enter(ctx.Done()) {
-		b.send(channel, m.ID, notice("Herald is too busy to answer in time; please try again.", colourError, "timeout"))
+		finish(notice("Herald is too busy to answer in time; please try again.", colourError, "timeout"))
 		return
 	}
 	defer b.gate.release()
@@ -105,54 +122,84 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	if ownThread || channel != m.ChannelID {
 		full = standalone(b.threads.recent(channel), question)
 	}
-	a, err := b.opts.Engine.Ask(ctx, full, rag.AskOptions{})
-	var r reply
-	if err != nil {
-		r = b.failure(command, err)
-	} else {
-		a.Question = question
-		r = b.answerReply(a, question)
+	r := b.answerMessage(ctx, command, full, question)
+	if r.outcome == "answered" || r.outcome == "not-covered" {
 		b.threads.remember(channel, full)
 	}
-	reference := ""
-	if channel == m.ChannelID {
-		reference = m.ID
-	}
-	b.send(channel, reference, r)
-	b.logRequest(command, nil, received, r)
+	finish(r)
 }
 
-// isThread reports whether a channel is a thread, asking Discord once per
-// channel.
-func (b *Bot) isThread(channelID string) bool {
-	if b.threads.isOwn(channelID) {
-		return true
-	}
-	ch, err := b.s.Channel(channelID)
+// answerMessage answers a message's question, recovering from a panic.
+func (b *Bot) answerMessage(ctx context.Context, command, full, question string) (r reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.metrics.errors.WithLabelValues("panic").Inc()
+			b.log.Error("panic while answering", "command", command, "panic", fmt.Sprint(p))
+			r = notice("Sorry, something went wrong while answering. Please try again.", colourError, "error")
+		}
+	}()
+	a, err := b.opts.Engine.Ask(ctx, full, rag.AskOptions{})
 	if err != nil {
-		return false
+		return b.failure(command, err)
 	}
-	if ch.OwnerID != "" && ch.OwnerID == b.botID.Load().(string) {
-		b.threads.markOwn(channelID)
+	a.Question = question
+	return b.answerReply(a, question)
+}
+
+// Channel kinds, as far as Herald needs to know them.
+const (
+	kindUnknown = iota
+	kindGuild
+	kindThread
+	kindDM
+)
+
+// channelKind asks Discord once what a channel is, and remembers it.
+func (b *Bot) channelKind(id string) int {
+	if k := b.threads.kind(id); k != kindUnknown {
+		return k
 	}
-	return ch.IsThread()
+	ch, err := b.s.Channel(id)
+	if err != nil || ch == nil {
+		return kindUnknown
+	}
+	k := kindGuild
+	switch {
+	case ch.IsThread():
+		k = kindThread
+		if ch.OwnerID != "" && ch.OwnerID == b.botID.Load().(string) {
+			b.threads.markOwn(id)
+		}
+	case ch.Type == discordgo.ChannelTypeDM || ch.Type == discordgo.ChannelTypeGroupDM:
+		k = kindDM
+	}
+	b.threads.setKind(id, k)
+	return k
+}
+
+// isThread reports whether a channel is a thread.
+func (b *Bot) isThread(channelID string) bool {
+	return b.threads.isOwn(channelID) || b.channelKind(channelID) == kindThread
 }
 
 // send posts r to a channel (replying to message reference when set),
-// overflow in further messages.
-func (b *Bot) send(channel, reference string, r reply) {
+// overflow in further messages. It reports whether the first message went.
+func (b *Bot) send(channel, reference string, r reply) bool {
+	noFail := false
 	for n, embeds := range r.embeds {
 		msg := &discordgo.MessageSend{Content: r.content, Embeds: embeds, AllowedMentions: noMentions()}
 		if n == 0 {
 			msg.Components = r.components
 			if reference != "" {
-				msg.Reference = &discordgo.MessageReference{MessageID: reference, ChannelID: channel}
+				// A deleted question must not lose its answer.
+				msg.Reference = &discordgo.MessageReference{MessageID: reference, ChannelID: channel, FailIfNotExists: &noFail}
 			}
 		}
 		if _, err := b.s.ChannelMessageSendComplex(channel, msg); err != nil {
 			b.metrics.errors.WithLabelValues("discord").Inc()
 			b.log.Warn("sending a message", "err", err)
-			return
+			return n > 0
 		}
 	}
+	return true
 }

@@ -177,10 +177,6 @@ func answerEmbeds(a rag.Answer, title string, st rag.Stats) [][]*discordgo.Messa
 		lines = append(lines, truncate(sourceLine(c), maxFieldValue))
 	}
 	for _, value := range packLines(lines, maxFieldValue) {
-		if len(last.Fields) == maxEmbedFields {
-			last = &discordgo.MessageEmbed{Color: colour}
-			embeds = append(embeds, last)
-		}
 		last.Fields = append(last.Fields, &discordgo.MessageEmbedField{Name: name, Value: value})
 		name = "\u200b" // continuation fields have a blank name
 	}
@@ -234,26 +230,53 @@ func embedSize(e *discordgo.MessageEmbed) int {
 }
 
 // packEmbeds groups embeds into messages of at most 10 embeds and 6,000
-// characters. An embed over 6,000 on its own loses fields until it fits.
+// characters. An embed over 6,000 on its own is split first: its fields
+// move into continuation embeds. Nothing is dropped.
 func packEmbeds(embeds []*discordgo.MessageEmbed) [][]*discordgo.MessageEmbed {
 	var out [][]*discordgo.MessageEmbed
 	var cur []*discordgo.MessageEmbed
 	size := 0
-	for _, e := range embeds {
-		for embedSize(e) > maxEmbedTotal && len(e.Fields) > 0 {
-			e.Fields = e.Fields[:len(e.Fields)-1]
+	for _, whole := range embeds {
+		for _, e := range fitEmbed(whole) {
+			n := embedSize(e)
+			if len(cur) == maxEmbeds || (len(cur) > 0 && size+n > maxEmbedTotal) {
+				out = append(out, cur)
+				cur, size = nil, 0
+			}
+			cur = append(cur, e)
+			size += n
 		}
-		n := embedSize(e)
-		if len(cur) == maxEmbeds || (len(cur) > 0 && size+n > maxEmbedTotal) {
-			out = append(out, cur)
-			cur, size = nil, 0
-		}
-		cur = append(cur, e)
-		size += n
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
 	}
+	return out
+}
+
+// fitEmbed splits an embed whose fields take it over 6,000 characters or 25
+// fields into several; the footer stays on the last.
+func fitEmbed(e *discordgo.MessageEmbed) []*discordgo.MessageEmbed {
+	if embedSize(e) <= maxEmbedTotal && len(e.Fields) <= maxEmbedFields {
+		return []*discordgo.MessageEmbed{e}
+	}
+	footer, fields := e.Footer, e.Fields
+	head := *e
+	head.Fields, head.Footer = nil, nil
+	out := []*discordgo.MessageEmbed{&head}
+	cur := &head
+	reserve := 0
+	if footer != nil {
+		reserve = utf8.RuneCountInString(footer.Text)
+	}
+	for _, f := range fields {
+		n := utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+		if len(cur.Fields) == maxEmbedFields || embedSize(cur)+n+reserve > maxEmbedTotal {
+			cur = &discordgo.MessageEmbed{Color: e.Color}
+			out = append(out, cur)
+		}
+		cur.Fields = append(cur.Fields, f)
+	}
+	cur.Footer = footer
 	return out
 }
 

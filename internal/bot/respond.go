@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/herald-news/herald/internal/rag"
 )
 
 // reply is a message to send: embeds (several messages when over one
@@ -43,6 +44,13 @@ const tokenLife = 14*time.Minute + 30*time.Second
 // the 3 s deadline is always met) and the reply edited in. Overflow goes
 // into followups.
 func (b *Bot) respond(i *discordgo.InteractionCreate, command string, ephemeral bool, work func(ctx context.Context) (reply, error)) {
+	b.respondWithin(i, command, ephemeral, b.opts.AnswerTimeout, work)
+}
+
+// respondWithin is respond with its own time limit for the work. The limit
+// never reaches past the interaction token's life, so the user always gets
+// an answer or an apology.
+func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephemeral bool, limit time.Duration, work func(ctx context.Context) (reply, error)) {
 	received := b.opts.Now()
 	b.metrics.questions.WithLabelValues(command).Inc()
 	var flags discordgo.MessageFlags
@@ -62,7 +70,14 @@ func (b *Bot) respond(i *discordgo.InteractionCreate, command string, ephemeral 
 
 	done := make(chan reply, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(b.ctx, b.opts.AnswerTimeout)
+		defer func() {
+			if p := recover(); p != nil {
+				b.metrics.errors.WithLabelValues("panic").Inc()
+				b.log.Error("panic while answering", "command", command, "panic", fmt.Sprint(p))
+				done <- notice("Sorry, something went wrong while answering. Please try again.", colourError, "error")
+			}
+		}()
+		ctx, cancel := context.WithTimeout(b.ctx, min(limit, tokenLife-time.Minute))
 		defer cancel()
 		if !b.gate.enter(ctx.Done()) {
 			done <- notice("Herald is too busy to answer in time; please try again.", colourError, "timeout")
@@ -109,12 +124,22 @@ func (b *Bot) failure(command string, err error) reply {
 	if errors.As(err, &bad) {
 		return notice(bad.msg, colourError, "refused")
 	}
+	var qe *rag.QuestionError
+	if errors.As(err, &qe) {
+		return notice(qe.Error(), colourError, "refused")
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		b.metrics.errors.WithLabelValues("timeout").Inc()
 		return notice("Sorry, that took too long to answer. Please try again, or ask something narrower.", colourError, "timeout")
 	}
 	b.metrics.errors.WithLabelValues("answer").Inc()
-	b.log.Error("answering", "command", command, "err", err)
+	// Engine errors do not carry the question; still, content is logged
+	// only when asked for.
+	if b.opts.LogContent {
+		b.log.Error("answering", "command", command, "err", err)
+	} else {
+		b.log.Error("answering", "command", command, "err_type", fmt.Sprintf("%T", errors.Unwrap(err)))
+	}
 	return notice("Sorry, something went wrong while answering. Please try again.", colourError, "error")
 }
 
@@ -196,13 +221,34 @@ func (b *Bot) respondQuick(i *discordgo.InteractionCreate, resp *discordgo.Inter
 	}
 }
 
+// respondChoices answers an autocomplete. discordgo drops an empty choices
+// list (omitempty), which Discord does not accept, so the payload is built
+// here.
+func (b *Bot) respondChoices(i *discordgo.InteractionCreate, choices []*discordgo.ApplicationCommandOptionChoice) {
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
+	}
+	body := struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data struct {
+			Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+		} `json:"data"`
+	}{Type: discordgo.InteractionApplicationCommandAutocompleteResult}
+	body.Data.Choices = choices
+	uri := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+	if _, err := b.s.RequestWithBucketID("POST", uri, body, uri); err != nil {
+		b.metrics.errors.WithLabelValues("discord").Inc()
+		b.log.Warn("answering an autocomplete", "err", err)
+	}
+}
+
 // logRequest writes the one log line of a request.
 func (b *Bot) logRequest(command string, in *discordgo.Interaction, received time.Time, r reply) {
 	attrs := []any{"command", command, "latency_ms", b.opts.Now().Sub(received).Milliseconds(), "citations", r.citations, "outcome", r.outcome}
 	if r.miss {
 		b.metrics.misses.Inc()
 	}
-	if b.opts.LogContent && in != nil && in.Type == discordgo.InteractionApplicationCommand {
+	if b.opts.LogContent && in != nil && (in.Type == discordgo.InteractionApplicationCommand || in.Type == discordgo.InteractionApplicationCommandAutocomplete) {
 		attrs = append(attrs, "options", fmt.Sprint(optionValues(in.ApplicationCommandData().Options)))
 	}
 	b.log.Info("request", attrs...)

@@ -50,6 +50,23 @@ type AskOptions struct {
 	AsOf time.Time
 }
 
+// QuestionError is a mistake in a question or request (empty, too long, an
+// impossible date, an unknown article): its message is meant for the person
+// who asked.
+type QuestionError struct {
+	msg string
+	err error
+}
+
+func (e *QuestionError) Error() string { return e.msg }
+
+// Unwrap returns the underlying sentinel, such as ErrNoSuchArticle.
+func (e *QuestionError) Unwrap() error { return e.err }
+
+func questionError(err error, format string, args ...any) error {
+	return &QuestionError{msg: fmt.Sprintf(format, args...), err: err}
+}
+
 // MaxQuestionRunes bounds a question; longer ones are refused.
 const MaxQuestionRunes = 4000
 
@@ -72,11 +89,11 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 	}
 	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, Period: q.Period, Recent: q.Recent})
 	if err != nil {
-		return Answer{}, fmt.Errorf("answering %q: %w", question, err)
+		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
 	a, err := e.answerer.Answer(ctx, q, passages)
 	if err != nil {
-		return Answer{}, fmt.Errorf("answering %q: %w", question, err)
+		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
 	a.Question, a.Period = question, q.Period
 	if !q.Period.IsZero() {
@@ -89,17 +106,17 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return Question{}, fmt.Errorf("the question is empty")
+		return Question{}, questionError(nil, "the question is empty")
 	}
 	if n := len([]rune(text)); n > MaxQuestionRunes {
-		return Question{}, fmt.Errorf("the question is %d characters long; the limit is %d", n, MaxQuestionRunes)
+		return Question{}, questionError(nil, "the question is %d characters long; the limit is %d", n, MaxQuestionRunes)
 	}
 	if asOf.IsZero() {
 		asOf = e.now()
 	}
 	in := ParseDateIntent(text, asOf)
 	if in.Invalid != "" {
-		return Question{}, fmt.Errorf("%q is not a valid date", in.Invalid)
+		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
 	}
 	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent}, nil
 }
@@ -154,7 +171,7 @@ func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) 
 	}
 	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent})
 	if err != nil {
-		return nil, q.Period, fmt.Errorf("finding sources for %q: %w", question, err)
+		return nil, q.Period, fmt.Errorf("finding sources: %w", err)
 	}
 	qterms := e.index.Terms(q.Query)
 	weights := termWeights{}

@@ -42,7 +42,7 @@ func (e *Engine) Summarize(ctx context.Context, req SummaryRequest) (Answer, err
 	case !req.Period.IsZero():
 		a = e.summarizePeriod(req)
 	default:
-		return Answer{}, fmt.Errorf("a summary needs an article, a topic or a date")
+		return Answer{}, questionError(nil, "a summary needs an article, a topic or a date")
 	}
 	if err != nil {
 		return Answer{}, err
@@ -97,7 +97,7 @@ func (ix *Index) FindArticle(ref string) (found corpus.Article, others []Article
 func (e *Engine) summarizeArticle(req SummaryRequest) (Answer, error) {
 	art, others, ok := e.index.FindArticle(req.Article)
 	if !ok {
-		return Answer{}, fmt.Errorf("%w matches %q: give an article ID or words of its title", ErrNoSuchArticle, req.Article)
+		return Answer{}, questionError(ErrNoSuchArticle, "no article matches %q: give an article ID or words of its title", req.Article)
 	}
 	p := Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date}
 	pool := e.newPool()
@@ -139,7 +139,7 @@ func (e *Engine) summarizeTopic(ctx context.Context, req SummaryRequest) (Answer
 	}
 	passages, err := e.index.Search(ctx, req.Topic, SearchOptions{K: 12, PerArticle: 2, Period: req.Period})
 	if err != nil {
-		return Answer{}, fmt.Errorf("summarising %q: %w", req.Topic, err)
+		return Answer{}, fmt.Errorf("summarising a topic: %w", err)
 	}
 	best := 0.0
 	for _, p := range passages {

@@ -107,12 +107,12 @@ type Server struct {
 	BotID string
 	// CallbackDeadline is how late an interaction callback may come (3 s).
 	CallbackDeadline time.Duration
-	// RefuseIdentify, when set, closes the gateway with this code on
-	// IDENTIFY (4004: invalid token).
-	RefuseIdentify int
 
 	http   *httptest.Server
 	nextID atomic.Int64
+	// refuse, when set, closes the gateway with this code on IDENTIFY and
+	// RESUME (4004: the token was reset).
+	refuse atomic.Int64
 
 	mu           sync.Mutex
 	requests     []Request
@@ -147,6 +147,8 @@ func New() *Server {
 	return s
 }
 
+func (s *Server) gatewayURL() string { return "ws" + strings.TrimPrefix(s.http.URL, "http") }
+
 // Close stops the server.
 func (s *Server) Close() {
 	s.mu.Lock()
@@ -155,6 +157,19 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.http.Close()
+}
+
+// RefuseSessions makes the gateway close every IDENTIFY and RESUME with
+// code (4004: invalid token; 4014: disallowed intents).
+func (s *Server) RefuseSessions(code int) { s.refuse.Store(int64(code)) }
+
+func (s *Server) refusing() bool { return s.refuse.Load() != 0 }
+
+func (s *Server) refuseCode() int {
+	if c := s.refuse.Load(); c != 0 {
+		return int(c)
+	}
+	return 4004
 }
 
 // ID returns a fresh snowflake.
@@ -220,7 +235,9 @@ type apiError struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/gateway" || r.URL.Path == "/gateway/" {
+	// Like Discord's, the gateway lives at the root of its own URL
+	// (discordgo dials it as "<url>/?v=…").
+	if r.URL.Path == "/" && websocket.IsWebSocketUpgrade(r) {
 		s.serveGateway(w, r)
 		return
 	}
@@ -253,7 +270,7 @@ func (s *Server) route(r *http.Request, req Request) (int, any) {
 	parts := strings.Split(strings.Trim(req.Path, "/"), "/")
 	switch {
 	case req.Method == "GET" && req.Path == "/gateway", req.Method == "GET" && req.Path == "/gateway/bot":
-		return 200, map[string]any{"url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway", "shards": 1}
+		return 200, map[string]any{"url": s.gatewayURL(), "shards": 1}
 	case req.Method == "PUT" && parts[0] == "applications" && parts[len(parts)-1] == "commands":
 		return s.putCommands(req)
 	case req.Method == "POST" && parts[0] == "interactions" && len(parts) == 4 && parts[3] == "callback":
@@ -311,6 +328,15 @@ func (s *Server) callback(token string, req Request) (int, any) {
 			return 400, apiError{50035, "Invalid Form Body: " + err}
 		}
 	case 8:
+		var raw struct {
+			Data struct {
+				Choices *json.RawMessage `json:"choices"`
+			} `json:"data"`
+		}
+		json.Unmarshal(req.Body, &raw)
+		if raw.Data.Choices == nil {
+			return 400, apiError{50035, "Invalid Form Body: data.choices is required"}
+		}
 		if p.Data == nil || len(p.Data.Choices) > 25 {
 			return 400, apiError{50035, "Invalid Form Body: too many choices"}
 		}
@@ -496,8 +522,8 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				Intents int    `json:"intents"`
 			}
 			json.Unmarshal(frame.D, &id)
-			if s.RefuseIdentify != 0 || id.Token != "Bot "+s.Token {
-				code := s.RefuseIdentify
+			if s.refusing() || id.Token != "Bot "+s.Token {
+				code := s.refuseCode()
 				if code == 0 {
 					code = 4004
 				}
@@ -514,7 +540,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			seq := s.seq
 			s.mu.Unlock()
 			write(map[string]any{"op": 0, "t": "READY", "s": seq, "d": map[string]any{
-				"v": 10, "session_id": "fake-session", "resume_gateway_url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway",
+				"v": 10, "session_id": "fake-session", "resume_gateway_url": s.gatewayURL(),
 				"user":        map[string]any{"id": s.BotID, "username": "Herald", "discriminator": "0", "bot": true},
 				"application": map[string]any{"id": s.AppID},
 				"guilds":      []any{},
@@ -526,6 +552,13 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			}
 		case 6:
 			s.record(Request{Method: "GATEWAY", Path: "RESUME", Time: time.Now()})
+			if s.refusing() {
+				s.connMu.Lock()
+				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))
+				s.connMu.Unlock()
+				conn.Close()
+				return
+			}
 			s.mu.Lock()
 			s.seq++
 			seq := s.seq
