@@ -31,6 +31,11 @@ type termSource interface {
 	IDF(term string) float64
 }
 
+// minExtraCoverage is the coverage a sentence after the best one needs: a
+// supporting sentence must hold most of the question, not just its common
+// names.
+const minExtraCoverage = 0.6
+
 // DefaultMinCoverage is the calibrated relevance threshold: below it, the
 // corpus is taken not to answer.
 const DefaultMinCoverage = 0.5
@@ -120,12 +125,13 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 	if len(cands) == 0 || cands[0].coverage == 0 {
 		return notCovered(q, passages), nil
 	}
+	heavy := weights.heavy()
 	chosen := []candidate{cands[0]}
 	for _, c := range cands[1:] {
 		if len(chosen) == e.MaxSentences {
 			break
 		}
-		if c.score < 0.6*cands[0].score || c.coverage < 0.3 || redundant(c, chosen) {
+		if c.score < 0.6*cands[0].score || c.coverage < minExtraCoverage || !hasAll(c.terms, heavy) || redundant(c, chosen) {
 			continue
 		}
 		chosen = append(chosen, c)
@@ -136,6 +142,16 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 		parts[i] = c.text + " [" + strconv.Itoa(cs.cite(c.passage, c.text)) + "]"
 	}
 	return Answer{Question: q.Text, Text: strings.Join(parts, " "), Found: true, Citations: cs.list, Answerer: "extractive"}, nil
+}
+
+// hasAll reports whether terms holds every one of want.
+func hasAll(terms map[string]bool, want []string) bool {
+	for _, t := range want {
+		if !terms[t] {
+			return false
+		}
+	}
+	return true
 }
 
 // isProse reports whether a sentence reads as prose: it ends with terminal

@@ -221,6 +221,26 @@ func (ix *Index) termWeightsLocked(qterms []string) termWeights {
 	return w
 }
 
+// heavy returns the terms whose weight is at least the mean: the words
+// that say what the question is about.
+func (w termWeights) heavy() []string {
+	if len(w) == 0 {
+		return nil
+	}
+	var mean float64
+	for _, v := range w {
+		mean += v
+	}
+	mean /= float64(len(w))
+	var out []string
+	for t, v := range w {
+		if v >= mean-1e-9 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // coverage is the share of the weight of w whose terms appear in terms.
 func coverage(w termWeights, terms []string) float64 {
 	var total, found float64
