@@ -16,6 +16,10 @@ type Question struct {
 	// Period and Recent are what the question said about time.
 	Period Period
 	Recent bool
+	// Asker identifies who asks, for per-user token budgets ("" for none).
+	Asker string
+	// OnDelta, when set, receives an LLM answer's text as it streams.
+	OnDelta func(delta string)
 }
 
 // Answerer writes an answer from retrieved passages. Every claim of the
@@ -71,7 +75,12 @@ type Answer struct {
 	Note string
 	// Answerer names what wrote the answer ("extractive", a model name…).
 	Answerer string
-	Took     time.Duration
+	// Fallback, when set, says why a language model's answer was replaced
+	// by the extractive one.
+	Fallback string
+	// FirstToken is the time to a streamed answer's first token.
+	FirstToken time.Duration
+	Took       time.Duration
 }
 
 // citations numbers the articles of the chosen sentences in order of first

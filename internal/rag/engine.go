@@ -48,6 +48,10 @@ type AskOptions struct {
 	K int
 	// AsOf overrides the reference time of relative dates.
 	AsOf time.Time
+	// Asker identifies who asks (for per-user LLM budgets).
+	Asker string
+	// OnDelta, when set, receives an LLM answer's text as it streams.
+	OnDelta func(delta string)
 }
 
 // QuestionError is a mistake in a question or request (empty, too long, an
@@ -79,6 +83,7 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 	if err != nil {
 		return Answer{}, err
 	}
+	q.Asker, q.OnDelta = opts.Asker, opts.OnDelta
 	if a, empty := e.emptyPeriod(q); empty {
 		a.Took = time.Since(start)
 		return a, nil

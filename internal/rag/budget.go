@@ -1,0 +1,75 @@
+package rag
+
+import (
+	"sync"
+	"time"
+)
+
+// Budget counts the LLM tokens used each day (UTC), in all and per user,
+// against limits. Calls reserve an estimate first and settle with the
+// reported usage.
+type Budget struct {
+	mu       sync.Mutex
+	total    int
+	perUser  int
+	day      string
+	used     int
+	usedBy   map[string]int
+	refusals int
+}
+
+// NewBudget limits a day to total tokens and each user to perUser (0: no
+// limit).
+func NewBudget(total, perUser int) *Budget {
+	return &Budget{total: total, perUser: perUser, usedBy: map[string]int{}}
+}
+
+func (b *Budget) roll(now time.Time) {
+	if d := now.UTC().Format(time.DateOnly); d != b.day {
+		b.day, b.used, b.usedBy = d, 0, map[string]int{}
+	}
+}
+
+// Reserve books n tokens for user, or reports that a limit would be passed.
+func (b *Budget) Reserve(user string, n int, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll(now)
+	if (b.total > 0 && b.used+n > b.total) || (b.perUser > 0 && user != "" && b.usedBy[user]+n > b.perUser) {
+		b.refusals++
+		return false
+	}
+	b.used += n
+	if user != "" {
+		b.usedBy[user] += n
+	}
+	return true
+}
+
+// Settle replaces a reservation of reserved tokens by the used count.
+func (b *Budget) Settle(user string, reserved, used int, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll(now)
+	b.used += used - reserved
+	if user != "" {
+		b.usedBy[user] += used - reserved
+	}
+}
+
+// BudgetUsage is a day's use.
+type BudgetUsage struct {
+	Day      string
+	Tokens   int
+	Limit    int
+	Users    int
+	Refusals int
+}
+
+// Usage reports today's use.
+func (b *Budget) Usage(now time.Time) BudgetUsage {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll(now)
+	return BudgetUsage{Day: b.day, Tokens: b.used, Limit: b.total, Users: len(b.usedBy), Refusals: b.refusals}
+}
