@@ -50,9 +50,19 @@ func (a *app) ask(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := rag.AskOptions{K: qf.k}
+	opts := rag.AskOptions{K: qf.k, Asker: "cli"}
 	if question == "-" {
 		return a.askStream(ctx, eng, opts)
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.LLMTimeout)
+	defer cancel()
+	// Tokens are printed as they come; the checked answer follows.
+	var streamed strings.Builder
+	if !qf.json {
+		opts.OnDelta = func(d string) {
+			streamed.WriteString(d)
+			fmt.Fprint(a.stdout, d)
+		}
 	}
 	ans, err := eng.Ask(ctx, question, opts)
 	if err != nil {
@@ -60,6 +70,14 @@ func (a *app) ask(ctx context.Context, args []string) error {
 	}
 	if qf.json {
 		return writeJSON(a.stdout, answerJSON(ans))
+	}
+	if streamed.Len() > 0 {
+		fmt.Fprint(a.stdout, "\n\n")
+		if ans.Fallback != "" || strings.TrimSpace(streamed.String()) != ans.Text {
+			fmt.Fprint(a.stdout, "Checked answer:\n")
+		} else {
+			ans.Text = "" // already shown
+		}
 	}
 	fmt.Fprint(a.stdout, renderAnswer(ans))
 	return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/internal/corpus"
+	"github.com/herald-news/herald/internal/rag"
 	"github.com/joho/godotenv"
 )
 
@@ -73,6 +74,30 @@ type config struct {
 	// in flight at shutdown (HERALD_ANSWER_TIMEOUT, HERALD_SHUTDOWN_TIMEOUT).
 	AnswerTimeout   time.Duration
 	ShutdownTimeout time.Duration
+
+	// LLM: an OpenAI-compatible server (OPENAI_API_KEY, OPENAI_BASE_URL),
+	// the chat model that writes answers (HERALD_CHAT_MODEL), the embedding
+	// model (HERALD_EMBED_MODEL, HERALD_EMBED_DIMENSIONS), and cost limits
+	// (HERALD_MAX_TOKENS, HERALD_DAILY_TOKENS, HERALD_DAILY_TOKENS_PER_USER).
+	// With no model set, Herald stays offline.
+	OpenAIKey          string
+	OpenAIBaseURL      string
+	ChatModel          string
+	EmbedModel         string
+	EmbedDimensions    int
+	MaxTokens          int
+	DailyTokens        int
+	DailyTokensPerUser int
+	// LLMTimeout bounds an LLM answer from the CLI (HERALD_LLM_TIMEOUT).
+	LLMTimeout time.Duration
+}
+
+// llmConfig is the LLM part of the configuration.
+func (c config) llmConfig() rag.LLMConfig {
+	return rag.LLMConfig{
+		APIKey: c.OpenAIKey, BaseURL: c.OpenAIBaseURL, ChatModel: c.ChatModel, EmbedModel: c.EmbedModel,
+		EmbedDimensions: c.EmbedDimensions, MaxTokens: c.MaxTokens, DailyTokens: c.DailyTokens, DailyTokensPerUser: c.DailyTokensPerUser,
+	}
 }
 
 func loadConfig() (config, error) {
@@ -96,6 +121,8 @@ func loadConfig() (config, error) {
 		MaxQuestion:           1000,
 		AnswerTimeout:         time.Minute,
 		ShutdownTimeout:       10 * time.Second,
+		MaxTokens:             500,
+		LLMTimeout:            time.Minute,
 	}
 	var errs []error
 	env := func(name string, parse func(string) error) {
@@ -148,6 +175,15 @@ func loadConfig() (config, error) {
 	})
 	env("HERALD_ANSWER_TIMEOUT", func(v string) (err error) { cfg.AnswerTimeout, err = positiveDuration(v); return err })
 	env("HERALD_SHUTDOWN_TIMEOUT", func(v string) (err error) { cfg.ShutdownTimeout, err = positiveDuration(v); return err })
+	env("OPENAI_API_KEY", func(v string) error { cfg.OpenAIKey = v; return nil })
+	env("OPENAI_BASE_URL", func(v string) error { cfg.OpenAIBaseURL = v; return nil })
+	env("HERALD_CHAT_MODEL", func(v string) error { cfg.ChatModel = v; return nil })
+	env("HERALD_EMBED_MODEL", func(v string) error { cfg.EmbedModel = v; return nil })
+	env("HERALD_EMBED_DIMENSIONS", func(v string) error { n, err := positiveInt64(v); cfg.EmbedDimensions = int(n); return err })
+	env("HERALD_MAX_TOKENS", func(v string) error { n, err := positiveInt64(v); cfg.MaxTokens = int(n); return err })
+	env("HERALD_DAILY_TOKENS", func(v string) error { n, err := positiveInt64(v); cfg.DailyTokens = int(n); return err })
+	env("HERALD_DAILY_TOKENS_PER_USER", func(v string) error { n, err := positiveInt64(v); cfg.DailyTokensPerUser = int(n); return err })
+	env("HERALD_LLM_TIMEOUT", func(v string) (err error) { cfg.LLMTimeout, err = positiveDuration(v); return err })
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}

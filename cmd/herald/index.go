@@ -19,7 +19,11 @@ import (
 
 // app is one invocation of herald.
 type app struct {
-	cfg    config
+	cfg config
+	// llm is the language model client, when HERALD_CHAT_MODEL or
+	// HERALD_EMBED_MODEL is set (made once).
+	llm    *rag.LLM
+	embed  rag.Embedder
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -29,7 +33,24 @@ type app struct {
 func (a *app) snapshotPath() string { return filepath.Join(a.cfg.DataDir, rag.SnapshotFile) }
 
 func (a *app) indexOptions() rag.IndexOptions {
-	return rag.IndexOptions{ChunkWords: a.cfg.ChunkWords}
+	return rag.IndexOptions{ChunkWords: a.cfg.ChunkWords, Embedder: a.embed}
+}
+
+// setupLLM connects the configured models. With none set nothing touches
+// the network.
+func (a *app) setupLLM(ctx context.Context) error {
+	if a.cfg.ChatModel == "" && a.cfg.EmbedModel == "" {
+		return nil
+	}
+	a.llm = rag.NewLLM(a.cfg.llmConfig())
+	if a.cfg.EmbedModel != "" {
+		emb, err := rag.NewRemoteEmbedder(ctx, a.llm, rag.RemoteEmbedderOptions{})
+		if err != nil {
+			return fmt.Errorf("HERALD_EMBED_MODEL: %w", err)
+		}
+		a.embed = emb
+	}
+	return nil
 }
 
 // openIndex loads the index of the data directory. Without one, it builds
@@ -110,9 +131,13 @@ func (a *app) engine(ctx context.Context) (*rag.Engine, error) {
 	return a.engineFor(ix)
 }
 
-// engineFor builds the engine over ix with the configured reference time.
+// engineFor builds the engine over ix with the configured reference time,
+// answering with the chat model when one is set.
 func (a *app) engineFor(ix *rag.Index) (*rag.Engine, error) {
 	opts := rag.EngineOptions{K: a.cfg.TopK}
+	if a.llm != nil && a.cfg.ChatModel != "" {
+		opts.Answerer = rag.NewGrounded(a.llm, ix)
+	}
 	if !a.cfg.Now.IsZero() {
 		now := a.cfg.Now
 		opts.Now = func() time.Time { return now }

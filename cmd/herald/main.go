@@ -89,6 +89,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	app := &app{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, log: newLogger(stderr, cfg.LogLevel)}
 	cmd, rest := args[0], args[1:]
+	if cmd != "help" && cmd != "-h" && cmd != "--help" {
+		if err := app.setupLLM(ctx); err != nil {
+			return err
+		}
+	}
 	if strings.HasPrefix(cmd, "-") && cmd != "-h" && cmd != "--help" {
 		return usageError("flags go after the command, as in 'herald ask %s …'", cmd)
 	}

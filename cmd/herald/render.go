@@ -37,7 +37,10 @@ type answerOutput struct {
 	Period    *periodJSON    `json:"period,omitempty"`
 	Note      string         `json:"note,omitempty"`
 	Answerer  string         `json:"answerer,omitempty"`
-	TookMS    float64        `json:"took_ms"`
+	// Fallback says why a language model's answer was replaced by the
+	// extractive one.
+	Fallback string  `json:"fallback,omitempty"`
+	TookMS   float64 `json:"took_ms"`
 }
 
 func toCitationJSON(cs []rag.Citation) []citationJSON {
@@ -65,7 +68,7 @@ func toPeriodJSON(p rag.Period) *periodJSON {
 func answerJSON(a rag.Answer) answerOutput {
 	out := answerOutput{
 		Question: a.Question, Heading: a.Heading, Answer: a.Text, Found: a.Found,
-		Citations: toCitationJSON(a.Citations), Period: toPeriodJSON(a.Period), Note: a.Note, Answerer: a.Answerer,
+		Citations: toCitationJSON(a.Citations), Period: toPeriodJSON(a.Period), Note: a.Note, Answerer: a.Answerer, Fallback: a.Fallback,
 		TookMS: float64(a.Took.Microseconds()) / 1000,
 	}
 	if len(a.Closest) > 0 {
@@ -111,7 +114,9 @@ func renderAnswer(a rag.Answer) string {
 	if a.Heading != "" {
 		b.WriteString(a.Heading + "\n\n")
 	}
-	b.WriteString(a.Text + "\n")
+	if a.Text != "" {
+		b.WriteString(a.Text + "\n")
+	}
 	if len(a.Citations) > 0 {
 		b.WriteString("\nSources:\n")
 		for _, c := range a.Citations {

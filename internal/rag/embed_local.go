@@ -31,7 +31,7 @@ func NewLocalEmbedder(dim int) *LocalEmbedder {
 }
 
 // Name identifies the hashing scheme; change it whenever the vectors change.
-func (e *LocalEmbedder) Name() string { return "herald-local-hash-v1" }
+func (e *LocalEmbedder) Name() string { return "herald-local-hash-v2" }
 
 // Dimension returns the vector length.
 func (e *LocalEmbedder) Dimension() int { return e.dim }
@@ -77,22 +77,30 @@ const (
 
 func (e *LocalEmbedder) embed(text string) []float32 {
 	terms := e.an.terms(nil, text)
-	counts := make(map[string]float64, len(terms)*3)
+	// Raw counts per feature; the feature's kind sets its weight.
+	counts := make(map[string]int, len(terms)*3)
 	for i, t := range terms {
-		counts["w:"+t] += weightWord
+		counts["w:"+t]++
 		if i > 0 {
-			counts["p:"+terms[i-1]+" "+t] += weightPair
+			counts["p:"+terms[i-1]+" "+t]++
 		}
 		padded := "<" + t + ">"
 		if len(padded) > 4 {
 			for j := 0; j+3 <= len(padded); j++ {
-				counts["c:"+padded[j:j+3]] += weightTrigram
+				counts["c:"+padded[j:j+3]]++
 			}
 		}
 	}
 	v := make([]float32, e.dim)
 	h := fnv.New64a()
-	for f, w := range counts {
+	for f, n := range counts {
+		weight := weightWord
+		switch f[0] {
+		case 'p':
+			weight = weightPair
+		case 'c':
+			weight = weightTrigram
+		}
 		h.Reset()
 		h.Write([]byte(f))
 		sum := h.Sum64()
@@ -101,7 +109,8 @@ func (e *LocalEmbedder) embed(text string) []float32 {
 		if sum>>63 == 1 {
 			sign = -1
 		}
-		v[bucket] += sign * float32(1+math.Log(w))
+		// Sub-linear in the count, so a repeated word does not swamp the rest.
+		v[bucket] += sign * float32(weight*(1+math.Log(float64(n))))
 	}
 	normalize(v)
 	return v

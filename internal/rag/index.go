@@ -18,7 +18,9 @@ type Index struct {
 	embedder   Embedder
 	store      VectorStore
 	chunkWords int
-	an         *analyzer
+	// vectorWeight is the vector half's weight in score fusion.
+	vectorWeight float64
+	an           *analyzer
 
 	ingestMu sync.Mutex // one ingest at a time
 
@@ -54,6 +56,11 @@ type IndexOptions struct {
 	Store VectorStore
 	// ChunkWords is the target chunk length (default corpus.DefaultChunkWords).
 	ChunkWords int
+	// VectorWeight weighs vector similarity against BM25 (both normalised
+	// to 1 at their best hit). The default suits the embedder: 0.15 for the
+	// local hashing embedder, which adds little beyond BM25 (SQuAD dev
+	// recall@1 0.47 alone against BM25's 0.77), and 0.8 for a real model.
+	VectorWeight float64
 }
 
 // NewIndex returns an empty index.
@@ -67,14 +74,21 @@ func NewIndex(opts IndexOptions) *Index {
 	if opts.ChunkWords <= 0 {
 		opts.ChunkWords = corpus.DefaultChunkWords
 	}
+	if opts.VectorWeight <= 0 {
+		opts.VectorWeight = 0.8
+		if _, local := opts.Embedder.(*LocalEmbedder); local {
+			opts.VectorWeight = 0.15
+		}
+	}
 	return &Index{
-		embedder:   opts.Embedder,
-		store:      opts.Store,
-		chunkWords: opts.ChunkWords,
-		an:         newAnalyzer(),
-		articles:   map[string]*article{},
-		chunkSlot:  map[string]int32{},
-		lex:        newLexicon(),
+		vectorWeight: opts.VectorWeight,
+		embedder:     opts.Embedder,
+		store:        opts.Store,
+		chunkWords:   opts.ChunkWords,
+		an:           newAnalyzer(),
+		articles:     map[string]*article{},
+		chunkSlot:    map[string]int32{},
+		lex:          newLexicon(),
 	}
 }
 

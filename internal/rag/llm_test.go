@@ -158,12 +158,12 @@ func TestCircuitBreakerAndBudget(t *testing.T) {
 
 	fake2 := openaitest.New()
 	defer fake2.Close()
-	eng2, llm2 := groundedEngine(t, fake2, LLMConfig{DailyTokens: 100000, DailyTokensPerUser: 1000})
+	eng2, llm2 := groundedEngine(t, fake2, LLMConfig{DailyTokens: 1000000, DailyTokensPerUser: 2000})
 	a, _ := eng2.Ask(context.Background(), "How much trade did Russia and China do?", AskOptions{Asker: "u1"})
 	if a.Answerer != "fake-model" {
 		t.Fatalf("first answer: %+v", a)
 	}
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 10; i++ {
 		a, _ = eng2.Ask(context.Background(), "How much trade did Russia and China do?", AskOptions{Asker: "u1"})
 	}
 	if !strings.Contains(a.Fallback, "budget") {

@@ -38,11 +38,9 @@ type Passage struct {
 	Coverage float64
 }
 
-// Fusion weights of reciprocal-rank fusion.
+// Retrieval constants.
 const (
-	rrfK          = 60
-	weightLexical = 1.0
-	weightVector  = 0.7
+
 	// candidates fetched from each half, as a multiple of K.
 	candidateFactor = 8
 	minCandidates   = 64
@@ -92,11 +90,22 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 		score, lex float64
 		sim        float32
 	}
+	// Score fusion: BM25 normalised by the best BM25 score, plus the cosine
+	// normalised by the best cosine, weighted. Unlike rank fusion it keeps
+	// how far ahead a clear winner is.
 	cands := map[int32]*cand{}
-	for rank, h := range lhits {
-		cands[h.doc] = &cand{c: ix.chunks[h.doc], score: weightLexical / float64(rrfK+rank+1), lex: h.score}
+	maxLex := 0.0
+	if len(lhits) > 0 {
+		maxLex = lhits[0].score
 	}
-	for rank, h := range vhits {
+	for _, h := range lhits {
+		cands[h.doc] = &cand{c: ix.chunks[h.doc], score: h.score / maxLex, lex: h.score}
+	}
+	maxSim := float32(0)
+	if len(vhits) > 0 {
+		maxSim = vhits[0].Similarity
+	}
+	for _, h := range vhits {
 		if h.Similarity <= minSimilarity {
 			break // the rest is unrelated
 		}
@@ -109,7 +118,7 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 			cd = &cand{c: ix.chunks[slot]}
 			cands[slot] = cd
 		}
-		cd.score += weightVector / float64(rrfK+rank+1)
+		cd.score += ix.vectorWeight * float64(h.Similarity/maxSim)
 		cd.sim = h.Similarity
 	}
 	list := make([]*cand, 0, len(cands))
