@@ -47,6 +47,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		AnswerTimeout: a.cfg.AnswerTimeout, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		LogContent: a.cfg.LogContent, Reconnect: true, RefTime: a.now, Log: a.log,
 	}
+	if a.llm != nil && a.cfg.ChatModel != "" {
+		opts.Rewriter = a.llm
+		opts.LLMUsage = a.llm.Usage
+	}
 	if len(a.cfg.Corpus) > 0 {
 		opts.Reindex = func(ctx context.Context) (rag.IngestReport, error) { return a.reingest(ctx, ix) }
 	} else {

@@ -24,6 +24,12 @@ type Engine interface {
 	Sources(ctx context.Context, question string, opts rag.AskOptions) ([]rag.Source, rag.Period, error)
 }
 
+// Rewriter rewrites a follow-up into a standalone question, given the
+// thread's previous questions; *rag.LLM is one.
+type Rewriter interface {
+	Rewrite(ctx context.Context, previous []string, followUp string) (string, error)
+}
+
 // Library describes the indexed articles; *rag.Index is one.
 type Library interface {
 	Stats() rag.Stats
@@ -51,6 +57,12 @@ type Options struct {
 
 	Engine  Engine
 	Library Library
+	// Rewriter turns a follow-up into a standalone question (an LLM); nil
+	// uses a heuristic.
+	Rewriter Rewriter
+	// LLMUsage reports the language model's token use today, for /stats
+	// and /metrics; nil when there is no model.
+	LLMUsage func() rag.BudgetUsage
 	// Reindex re-reads the corpus for /reindex; nil disables the command.
 	Reindex func(ctx context.Context) (rag.IngestReport, error)
 	// IndexBytes reports the index's size on disk for /stats.
@@ -175,6 +187,10 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
+	m := newMetrics()
+	if opts.LLMUsage != nil {
+		m.trackLLM(opts.LLMUsage)
+	}
 	s, err := discordgo.New("Bot " + strings.TrimPrefix(opts.Token, "Bot "))
 	if err != nil {
 		return nil, fmt.Errorf("creating the Discord session: %w", err)
@@ -204,7 +220,7 @@ func New(opts Options) (*Bot, error) {
 		gate:     newGate(opts.MaxConcurrent, opts.Queue),
 		answers:  newAnswerStore(5000),
 		feedback: fb,
-		metrics:  newMetrics(),
+		metrics:  m,
 		threads:  newThreadMemory(1000),
 		ctx:      ctx, cancel: cancel,
 		readyCh: make(chan struct{}),

@@ -218,8 +218,13 @@ func (h *harness) final(token string) discordtest.MessagePayload {
 	if wrapper.Type != 5 {
 		return p
 	}
+	// Skip streamed partial edits (they end with " …").
 	edit := h.waitFor(func(r discordtest.Request) bool {
-		return r.Method == "PATCH" && strings.Contains(r.Path, "/"+token+"/messages/@original")
+		if r.Method != "PATCH" || !strings.Contains(r.Path, "/"+token+"/messages/@original") {
+			return false
+		}
+		e := r.Message().Embeds
+		return len(e) == 0 || !strings.HasSuffix(e[0].Description, " …")
 	})
 	if edit.Status != 200 {
 		h.t.Fatalf("edit refused: %d %d %s", edit.Status, edit.Error, edit.Body)

@@ -105,7 +105,7 @@ func (b *Bot) onCommand(i *discordgo.InteractionCreate) {
 			b.respond(i, cmdStats, true, func(context.Context) (reply, error) { return b.stats(), nil })
 			return
 		}
-		b.respondWithin(i, cmdReindex, true, reindexTimeout, b.reindex)
+		b.respondWithin(i, cmdReindex, true, reindexTimeout, func(ctx context.Context, _ func(string)) (reply, error) { return b.reindex(ctx) })
 	default:
 		b.refuseInteraction(i, "unknown", "Unknown command: Herald's commands may have changed; try /help.", "refused")
 	}
@@ -154,8 +154,13 @@ func (b *Bot) askInteraction(i *discordgo.InteractionCreate, command, question s
 		b.refuseInteraction(i, command, err.Error(), "refused")
 		return
 	}
-	b.respond(i, command, private, func(ctx context.Context) (reply, error) {
-		a, err := b.opts.Engine.Ask(ctx, question, rag.AskOptions{})
+	asker := b.feedback.userHash(userOf(i))
+	b.respondWithin(i, command, private, b.opts.AnswerTimeout, func(ctx context.Context, stream func(string)) (reply, error) {
+		var acc strings.Builder
+		a, err := b.opts.Engine.Ask(ctx, question, rag.AskOptions{Asker: asker, OnDelta: func(d string) {
+			acc.WriteString(d)
+			stream(acc.String())
+		}})
 		if err != nil {
 			return reply{}, err
 		}
@@ -334,6 +339,17 @@ func (b *Bot) latest(count int) reply {
 func (b *Bot) stats() reply {
 	st := b.opts.Library.Stats()
 	up, down := b.feedback.counts()
+	llm := "off (offline answers)"
+	if b.opts.LLMUsage != nil {
+		u := b.opts.LLMUsage()
+		llm = fmt.Sprintf("%d tokens today", u.Tokens)
+		if u.Limit > 0 {
+			llm += fmt.Sprintf(" of %d", u.Limit)
+		}
+		if u.Refusals > 0 {
+			llm += fmt.Sprintf(", %d over budget", u.Refusals)
+		}
+	}
 	span := "—"
 	if st.Articles > 0 {
 		span = st.Oldest.Format(time.DateOnly) + " to " + st.Newest.Format(time.DateOnly)
@@ -350,6 +366,7 @@ func (b *Bot) stats() reply {
 		{Name: "Questions answered", Value: fmt.Sprint(b.answered.Load()), Inline: true},
 		{Name: "Feedback", Value: fmt.Sprintf("👍 %d · 👎 %d", up, down), Inline: true},
 		{Name: "Embedder", Value: fmt.Sprintf("%s (%d dimensions)", st.Embedder, st.Dimension), Inline: false},
+		{Name: "Language model", Value: llm, Inline: false},
 	}}
 	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: "answered"}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/herald-news/herald/internal/rag"
@@ -120,9 +121,9 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 
 	full := question
 	if ownThread || channel != m.ChannelID {
-		full = standalone(b.threads.recent(channel), question)
+		full = b.standalone(ctx, b.threads.recent(channel), question)
 	}
-	r := b.answerMessage(ctx, command, full, question)
+	r := b.answerMessage(ctx, command, full, question, b.feedback.userHash(m.Author.ID))
 	if r.outcome == "answered" || r.outcome == "not-covered" {
 		b.threads.remember(channel, full)
 	}
@@ -130,7 +131,7 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 }
 
 // answerMessage answers a message's question, recovering from a panic.
-func (b *Bot) answerMessage(ctx context.Context, command, full, question string) (r reply) {
+func (b *Bot) answerMessage(ctx context.Context, command, full, question, asker string) (r reply) {
 	defer func() {
 		if p := recover(); p != nil {
 			b.metrics.errors.WithLabelValues("panic").Inc()
@@ -138,12 +139,28 @@ func (b *Bot) answerMessage(ctx context.Context, command, full, question string)
 			r = notice("Sorry, something went wrong while answering. Please try again.", colourError, "error")
 		}
 	}()
-	a, err := b.opts.Engine.Ask(ctx, full, rag.AskOptions{})
+	a, err := b.opts.Engine.Ask(ctx, full, rag.AskOptions{Asker: asker})
 	if err != nil {
 		return b.failure(command, err)
 	}
 	a.Question = question
 	return b.answerReply(a, question)
+}
+
+// standalone rewrites a follow-up with the language model when there is
+// one, and with the heuristic otherwise (or when the model fails).
+func (b *Bot) standalone(ctx context.Context, previous []string, q string) string {
+	if len(previous) == 0 {
+		return q
+	}
+	if b.opts.Rewriter != nil {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if s, err := b.opts.Rewriter.Rewrite(rctx, previous, q); err == nil && strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return standalone(previous, q)
 }
 
 // Channel kinds, as far as Herald needs to know them.

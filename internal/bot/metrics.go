@@ -3,6 +3,8 @@ package bot
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/herald-news/herald/internal/rag"
 )
 
 // metrics are Herald's Prometheus series, in a registry of their own.
@@ -16,6 +18,17 @@ type metrics struct {
 	rateLimited prometheus.Counter
 	busy        prometheus.Counter
 	feedback    *prometheus.CounterVec
+	streamEdit  prometheus.Histogram
+}
+
+// trackLLM exports the language model's token use.
+func (m *metrics) trackLLM(usage func() rag.BudgetUsage) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "herald_llm_tokens_today", Help: "LLM tokens used today (UTC)."},
+			func() float64 { return float64(usage().Tokens) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "herald_llm_budget_refusals", Help: "LLM calls refused by a token budget."},
+			func() float64 { return float64(usage().Refusals) }),
+	)
 }
 
 func newMetrics() *metrics {
@@ -47,8 +60,12 @@ func newMetrics() *metrics {
 		feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_feedback_total", Help: "Feedback votes, by vote.",
 		}, []string{"vote"}),
+		streamEdit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "herald_first_stream_edit_seconds", Help: "Time from receiving a question to the first streamed edit of its answer.",
+			Buckets: []float64{.25, .5, 1, 1.5, 2, 2.5, 3, 5, 10},
+		}),
 	}
-	m.registry.MustRegister(m.questions, m.latency, m.firstReply, m.misses, m.errors, m.rateLimited, m.busy, m.feedback,
+	m.registry.MustRegister(m.questions, m.latency, m.firstReply, m.misses, m.errors, m.rateLimited, m.busy, m.feedback, m.streamEdit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

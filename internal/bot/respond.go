@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -44,13 +45,25 @@ const tokenLife = 14*time.Minute + 30*time.Second
 // the 3 s deadline is always met) and the reply edited in. Overflow goes
 // into followups.
 func (b *Bot) respond(i *discordgo.InteractionCreate, command string, ephemeral bool, work func(ctx context.Context) (reply, error)) {
-	b.respondWithin(i, command, ephemeral, b.opts.AnswerTimeout, work)
+	b.respondWithin(i, command, ephemeral, b.opts.AnswerTimeout, func(ctx context.Context, _ func(string)) (reply, error) { return work(ctx) })
+}
+
+// streamEvery is the least time between two streamed edits of an answer.
+const streamEvery = time.Second
+
+// progress edits a deferred response with an answer's text as it streams,
+// at most once every streamEvery.
+type progress struct {
+	mu       sync.Mutex
+	deferred bool
+	last     time.Time
+	edits    int
 }
 
 // respondWithin is respond with its own time limit for the work. The limit
 // never reaches past the interaction token's life, so the user always gets
 // an answer or an apology.
-func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephemeral bool, limit time.Duration, work func(ctx context.Context) (reply, error)) {
+func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephemeral bool, limit time.Duration, work func(ctx context.Context, stream func(partial string)) (reply, error)) {
 	received := b.opts.Now()
 	b.metrics.questions.WithLabelValues(command).Inc()
 	var flags discordgo.MessageFlags
@@ -68,6 +81,22 @@ func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephe
 		return
 	}
 
+	var pr progress
+	stream := func(partial string) {
+		pr.mu.Lock()
+		defer pr.mu.Unlock()
+		now := b.opts.Now()
+		if !pr.deferred || now.Sub(pr.last) < streamEvery {
+			return
+		}
+		pr.last = now
+		if pr.edits == 0 {
+			b.metrics.streamEdit.Observe(now.Sub(received).Seconds())
+		}
+		pr.edits++
+		e := &discordgo.MessageEmbed{Description: truncate(escapeAnswer(partial), maxEmbedDescription-2) + " …", Color: colourMissing}
+		b.sendEdit(i, reply{embeds: [][]*discordgo.MessageEmbed{{e}}}, flags)
+	}
 	done := make(chan reply, 1)
 	go func() {
 		defer func() {
@@ -85,7 +114,7 @@ func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephe
 		}
 		defer b.gate.release()
 		start := time.Now()
-		r, err := work(ctx)
+		r, err := work(ctx, stream)
 		b.metrics.latency.WithLabelValues(command).Observe(time.Since(start).Seconds())
 		if err != nil {
 			r = b.failure(command, err)
@@ -98,10 +127,13 @@ func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephe
 	case r = <-done:
 		b.sendNow(i, r, flags, received)
 	case <-time.After(b.opts.FastReply):
+		pr.mu.Lock()
 		err := b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Flags: flags},
 		})
+		pr.deferred, pr.last = err == nil, b.opts.Now()
+		pr.mu.Unlock()
 		b.metrics.firstReply.Observe(b.opts.Now().Sub(received).Seconds())
 		if err != nil {
 			b.metrics.errors.WithLabelValues("discord").Inc()

@@ -359,3 +359,25 @@ func (b *breaker) record(ok bool, now time.Time) {
 func EstimateTokens(s string) int {
 	return max(len(s)/3, len(strings.Fields(s))) + 1
 }
+
+const rewriteSystem = `You rewrite a follow-up question from a conversation about news into one standalone question that can be searched for.
+Keep names, places and dates from the earlier questions that the follow-up refers to. Reply with the question only.`
+
+// Rewrite turns a follow-up ("and what about energy?") into a standalone
+// question, given the conversation's previous questions, oldest first.
+func (l *LLM) Rewrite(ctx context.Context, previous []string, followUp string) (string, error) {
+	var b strings.Builder
+	for i, p := range previous {
+		fmt.Fprintf(&b, "Earlier question %d: %s\n", i+1, p)
+	}
+	fmt.Fprintf(&b, "Follow-up: %s\nStandalone question:", followUp)
+	res, err := l.Chat(ctx, ChatRequest{System: rewriteSystem, User: b.String(), MaxTokens: 80})
+	if err != nil {
+		return "", err
+	}
+	q := strings.TrimSpace(strings.Trim(strings.TrimSpace(res.Text), `"`))
+	if q == "" || len(q) > 500 {
+		return "", errors.New("the model gave no usable question")
+	}
+	return q, nil
+}

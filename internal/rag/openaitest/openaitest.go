@@ -53,6 +53,8 @@ type Server struct {
 	SlowDelay time.Duration
 	// Dimensions of the embeddings when a request gives none (default 64).
 	Dimensions int
+	// TokenDelay is the pause between streamed tokens.
+	TokenDelay time.Duration
 
 	http *httptest.Server
 	mu   sync.Mutex
@@ -135,6 +137,18 @@ var (
 // answer is the grounded reply to a prompt: the first sentence of source
 // 1, dated, cited.
 func answer(prompt string, f Fault) string {
+	// A follow-up to rewrite: the last earlier question and the follow-up.
+	if strings.HasSuffix(prompt, "Standalone question:") {
+		var earlier, follow string
+		for _, line := range strings.Split(prompt, "\n") {
+			if _, q, ok := strings.Cut(line, ": "); ok && strings.HasPrefix(line, "Earlier question") {
+				earlier = q
+			} else if strings.HasPrefix(line, "Follow-up: ") {
+				follow = strings.TrimPrefix(line, "Follow-up: ")
+			}
+		}
+		return strings.TrimSpace(earlier + " " + follow)
+	}
 	m := reSource.FindStringSubmatch(prompt)
 	if m == nil || f == NotInSources {
 		return "NOT_IN_SOURCES"
@@ -204,6 +218,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	words := strings.SplitAfter(text, " ")
 	for i, word := range words {
+		if s.TokenDelay > 0 && i > 0 {
+			select {
+			case <-time.After(s.TokenDelay):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if f == KeepAlives {
 			send(": keep-alive\n\n")
 		}
