@@ -90,6 +90,9 @@ type config struct {
 	DailyTokensPerUser int
 	// LLMTimeout bounds an LLM answer from the CLI (HERALD_LLM_TIMEOUT).
 	LLMTimeout time.Duration
+	// SummaryTokens bounds the source text of one summarisation call;
+	// more is summarised map-reduce (HERALD_SUMMARY_TOKENS).
+	SummaryTokens int
 }
 
 // llmConfig is the LLM part of the configuration.
@@ -184,6 +187,7 @@ func loadConfig() (config, error) {
 	env("HERALD_DAILY_TOKENS", func(v string) error { n, err := positiveInt64(v); cfg.DailyTokens = int(n); return err })
 	env("HERALD_DAILY_TOKENS_PER_USER", func(v string) error { n, err := positiveInt64(v); cfg.DailyTokensPerUser = int(n); return err })
 	env("HERALD_LLM_TIMEOUT", func(v string) (err error) { cfg.LLMTimeout, err = positiveDuration(v); return err })
+	env("HERALD_SUMMARY_TOKENS", func(v string) error { n, err := positiveInt64(v); cfg.SummaryTokens = int(n); return err })
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}

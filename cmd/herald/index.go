@@ -137,6 +137,7 @@ func (a *app) engineFor(ix *rag.Index) (*rag.Engine, error) {
 	opts := rag.EngineOptions{K: a.cfg.TopK}
 	if a.llm != nil && a.cfg.ChatModel != "" {
 		opts.Answerer = rag.NewGrounded(a.llm, ix)
+		opts.LLM, opts.SummaryTokens = a.llm, a.cfg.SummaryTokens
 	}
 	if !a.cfg.Now.IsZero() {
 		now := a.cfg.Now

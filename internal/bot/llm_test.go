@@ -151,4 +151,3 @@ func TestFollowUpsAreRewrittenByTheModel(t *testing.T) {
 		t.Errorf("the follow-up was not rewritten by the model (%d chat calls)", after-chats)
 	}
 }
-

@@ -13,6 +13,10 @@ type Engine struct {
 	answerer Answerer
 	now      func() time.Time
 	k        int
+	// llm writes summaries when set; summaryTokens bounds the source text
+	// of one call.
+	llm           *LLM
+	summaryTokens int
 }
 
 // EngineOptions configures an Engine.
@@ -23,6 +27,10 @@ type EngineOptions struct {
 	Now func() time.Time
 	// K is how many passages a question retrieves (default 8).
 	K int
+	// LLM, when set, writes summaries (map-reduce past SummaryTokens,
+	// default DefaultSummaryTokens); the extractive summary is the fallback.
+	LLM           *LLM
+	SummaryTokens int
 }
 
 // NewEngine returns an engine over ix.
@@ -36,7 +44,10 @@ func NewEngine(ix *Index, opts EngineOptions) *Engine {
 	if opts.K <= 0 {
 		opts.K = 8
 	}
-	return &Engine{index: ix, answerer: opts.Answerer, now: opts.Now, k: opts.K}
+	if opts.SummaryTokens <= 0 {
+		opts.SummaryTokens = DefaultSummaryTokens
+	}
+	return &Engine{index: ix, answerer: opts.Answerer, now: opts.Now, k: opts.K, llm: opts.LLM, summaryTokens: opts.SummaryTokens}
 }
 
 // Index returns the engine's index.

@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -221,5 +222,38 @@ func TestRemoteEmbeddings(t *testing.T) {
 	}
 	if ps, err := ix.Search(context.Background(), "Bundesbank discount rate", SearchOptions{}); err != nil || len(ps) == 0 || ps[0].ArticleID != "bb-1" {
 		t.Errorf("hybrid search with remote vectors: %v %+v", err, ps)
+	}
+}
+
+func TestSummariesByLLMMapReduce(t *testing.T) {
+	fake := openaitest.New()
+	defer fake.Close()
+	ix := NewIndex(IndexOptions{})
+	if _, err := ix.Ingest(context.Background(), []string{writeCorpus(t, newsCorpus())}, IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	llm := NewLLM(LLMConfig{BaseURL: fake.URL, APIKey: "k", ChatModel: "fake-model"})
+	eng := NewEngine(ix, EngineOptions{LLM: llm, SummaryTokens: 60})
+	period := Period{From: time.Date(1987, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}
+	a, err := eng.Summarize(context.Background(), SummaryRequest{Period: period})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chats, _, _ := fake.Counts()
+	if a.Answerer != "fake-model" || len(a.Citations) < 2 || chats < 3 {
+		t.Fatalf("map-reduce summary by %q with %d citations in %d calls: %s", a.Answerer, len(a.Citations), chats, a.Text)
+	}
+	for _, c := range a.Citations {
+		if !strings.Contains(a.Text, "["+strconv.Itoa(c.N)+"]") || c.Quote == "" {
+			t.Errorf("citation %+v not used or unquoted", c)
+		}
+	}
+	if !strings.Contains(a.Note, "call(s)") || a.Heading != "Summary of 1987-01-01 to 2026-12-31" {
+		t.Errorf("heading %q note %q", a.Heading, a.Note)
+	}
+	fake.Always(openaitest.ServerError)
+	a, err = eng.Summarize(context.Background(), SummaryRequest{Article: "bb-1"})
+	if err != nil || a.Answerer != "extractive (fallback)" || !strings.Contains(a.Note, "offline extractive summary") || !strings.Contains(a.Text, "[1]") {
+		t.Errorf("fallback summary %+v, %v", a, err)
 	}
 }

@@ -48,9 +48,68 @@ func (e *Engine) Summarize(ctx context.Context, req SummaryRequest) (Answer, err
 		return Answer{}, err
 	}
 	a.Answerer = "extractive"
+	if e.llm != nil && a.Found {
+		a = e.summaryByLLM(ctx, req, a)
+	}
 	a.Period = req.Period
 	a.Took = time.Since(start)
 	return a, nil
+}
+
+// summaryByLLM rewrites an extractive summary with the model, from the
+// articles it drew on (whole articles, or the passages found for a topic).
+// On failure the extractive summary stays, marked as a fallback.
+func (e *Engine) summaryByLLM(ctx context.Context, req SummaryRequest, extractive Answer) Answer {
+	var sources []Passage
+	switch {
+	case req.Article != "":
+		if art, _, ok := e.index.FindArticle(req.Article); ok {
+			sources = append(sources, Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date, Text: art.Body})
+		}
+	case req.Topic != "":
+		ps, err := e.index.Search(ctx, req.Topic, SearchOptions{K: 12, PerArticle: 2, Period: req.Period})
+		if err == nil {
+			byArticle := map[string]int{}
+			for _, p := range ps {
+				if p.Coverage < DefaultMinCoverage/2 {
+					continue
+				}
+				if i, ok := byArticle[p.ArticleID]; ok {
+					sources[i].Text += " " + p.Text
+					continue
+				}
+				byArticle[p.ArticleID] = len(sources)
+				sources = append(sources, p)
+			}
+		}
+	default:
+		infos := e.index.Articles(req.Period)
+		if len(infos) > maxPeriodArticles {
+			infos = infos[:maxPeriodArticles]
+		}
+		for _, info := range infos {
+			if art, ok := e.index.Article(info.ID); ok {
+				lead := strings.Join(sentences(art.Body)[:min(3, len(sentences(art.Body)))], " ")
+				sources = append(sources, Passage{ArticleID: art.ID, Title: art.Title, URL: art.URL, Date: art.Date, Text: lead})
+			}
+		}
+	}
+	if len(sources) == 0 {
+		return extractive
+	}
+	heading := strings.TrimPrefix(extractive.Heading, "Summary of ")
+	a, err := e.summarizeLLM(ctx, heading, sources)
+	if err != nil {
+		extractive.Answerer = "extractive (fallback)"
+		extractive.Fallback = fallbackReason(err)
+		extractive.Note = strings.TrimSpace(extractive.Note + " The language model " + extractive.Fallback + ", so this is Herald's offline extractive summary.")
+		return extractive
+	}
+	a.Heading, a.Question = extractive.Heading, extractive.Question
+	if extractive.Note != "" {
+		a.Note = extractive.Note + " " + a.Note
+	}
+	return a
 }
 
 // FindArticle resolves an article ID or title: an exact ID, an exact title

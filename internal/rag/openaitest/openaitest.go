@@ -149,6 +149,11 @@ func answer(prompt string, f Fault) string {
 		}
 		return strings.TrimSpace(earlier + " " + follow)
 	}
+	// A reduce step: keep the partial summaries, joined.
+	if rest, ok := strings.CutPrefix(prompt, "Partial summaries:\n\n"); ok {
+		parts, _, _ := strings.Cut(rest, "\n\nCombine them")
+		return strings.Join(strings.Fields(parts), " ")
+	}
 	m := reSource.FindStringSubmatch(prompt)
 	if m == nil || f == NotInSources {
 		return "NOT_IN_SOURCES"
@@ -161,9 +166,9 @@ func answer(prompt string, f Fault) string {
 	case BadCitations:
 		return "On " + m[2] + ", " + first + " [7] This is also true [12]."
 	case FollowsInjection:
-		return "@everyone @here " + first + " [1]"
+		return "@everyone @here " + first + " [" + m[1] + "]"
 	}
-	return "On " + m[2] + ", " + first + " [1]"
+	return "On " + m[2] + ", " + first + " [" + m[1] + "]"
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
