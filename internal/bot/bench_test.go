@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/herald-news/herald/internal/bot/discordtest"
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/openaitest"
 	"github.com/herald-news/herald/internal/sharedtest"
 )
 
@@ -89,4 +90,57 @@ func benchFirstResponse(b *testing.B, eng Engine, ix Library, question string) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+}
+
+// BenchmarkFirstStreamedEdit measures the time from INTERACTION_CREATE to
+// the first streamed edit of an LLM answer, with the fake OpenAI server
+// streaming a token every 100 ms and the default 1.5 s fast-reply window.
+//
+//	go test -run '^$' -bench FirstStreamedEdit -benchtime 5x ./internal/bot
+func BenchmarkFirstStreamedEdit(b *testing.B) {
+	llmFake := openaitest.New()
+	defer llmFake.Close()
+	llmFake.TokenDelay = 100 * time.Millisecond
+	fake := discordtest.New()
+	defer fake.Close()
+	_, ix := sampleEngine(b)
+	llm := rag.NewLLM(rag.LLMConfig{BaseURL: llmFake.URL, APIKey: "k", ChatModel: "fake-model"})
+	bot, err := New(Options{Token: fake.Token, APIURL: fake.URL, Engine: rag.NewEngine(ix, rag.EngineOptions{Answerer: rag.NewGrounded(llm, ix)}),
+		Library: ix, DataDir: b.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bot.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	wait, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	if _, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {
+		b.Fatal(err)
+	}
+	var firsts []time.Duration
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		in := &discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, GuildID: "3", Member: &discordgo.Member{User: &discordgo.User{ID: "u" + string(rune('a'+n))}},
+			Data: discordgo.ApplicationCommandInteractionData{Name: "ask", Options: []*discordgo.ApplicationCommandInteractionDataOption{
+				{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "How much trade did Russia and China do?"}}}}
+		start := time.Now()
+		tok, err := fake.Interact(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Method == "PATCH" && strings.Contains(r.Path, tok) })
+		if err != nil {
+			b.Fatal(err)
+		}
+		firsts = append(firsts, r.Time.Sub(start))
+		// Let the answer finish before the next question.
+		fake.WaitFor(wait, 0, func(r discordtest.Request) bool {
+			return r.Method == "PATCH" && strings.Contains(r.Path, tok) && len(r.Message().CustomIDs()) > 0
+		})
+	}
+	sort.Slice(firsts, func(i, j int) bool { return firsts[i] < firsts[j] })
+	b.ReportMetric(float64(firsts[len(firsts)/2].Milliseconds()), "first-edit-p50-ms")
+	b.ReportMetric(float64(firsts[len(firsts)-1].Milliseconds()), "first-edit-max-ms")
 }

@@ -132,7 +132,7 @@ func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephe
 			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Flags: flags},
 		})
-		pr.deferred, pr.last = err == nil, b.opts.Now()
+		pr.deferred = err == nil // the first streamed edit may follow at once
 		pr.mu.Unlock()
 		b.metrics.firstReply.Observe(b.opts.Now().Sub(received).Seconds())
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 // writeCorpus writes files (name → content) under a new temp directory.
-func writeCorpus(t *testing.T, files map[string]string) string {
+func writeCorpus(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {

@@ -248,7 +248,12 @@ func backoff(attempt int, retryAfter time.Duration) time.Duration {
 	return time.Duration(float64(d) * (0.5 + rand.Float64()))
 }
 
+// sleepCtx waits d, or fails at once when ctx would expire first: there is
+// no point waiting for a retry that cannot finish in time.
 func sleepCtx(ctx context.Context, d time.Duration) error {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return fmt.Errorf("waiting %v to retry would pass the deadline: %w", d.Round(time.Millisecond), context.DeadlineExceeded)
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
