@@ -96,7 +96,9 @@ func (a *app) askStream(ctx context.Context, eng *rag.Engine, opts rag.AskOption
 		if q == "" {
 			continue
 		}
-		ans, err := eng.Ask(ctx, q, opts)
+		qctx, cancel := context.WithTimeout(ctx, a.cfg.LLMTimeout)
+		ans, err := eng.Ask(qctx, q, opts)
+		cancel()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -166,6 +168,8 @@ func (a *app) summary(ctx context.Context, args []string) error {
 		return err
 	}
 	req.Sentences = *n
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.LLMTimeout)
+	defer cancel()
 	ans, err := eng.Summarize(ctx, req)
 	if err != nil {
 		return err

@@ -54,7 +54,9 @@ func (a *app) chat(ctx context.Context, args []string) error {
 		if line == "/quit" || line == "/exit" {
 			return nil
 		}
-		out, err := a.chatLine(ctx, eng, line)
+		lctx, cancel := context.WithTimeout(ctx, a.cfg.LLMTimeout)
+		out, err := a.chatLine(lctx, eng, line)
+		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -184,10 +185,14 @@ func answerEmbeds(a rag.Answer, title string, st rag.Stats) [][]*discordgo.Messa
 	return packEmbeds(embeds)
 }
 
-// escapeAnswer escapes answer text but keeps its [n] markers readable.
+// reEscapedMarker is a citation marker after escaping: \[3\].
+var reEscapedMarker = regexp.MustCompile(`\\\[(\d{1,3})\\\]`)
+
+// escapeAnswer escapes answer text but keeps its [n] citation markers
+// readable. Only markers are unescaped, so "[text](link)" from a model or an
+// article stays inert.
 func escapeAnswer(s string) string {
-	e := escape(s)
-	return strings.NewReplacer(`\[`, "[", `\]`, "]").Replace(e)
+	return reEscapedMarker.ReplaceAllString(escape(s), "[$1]")
 }
 
 // escapeTitle escapes a title like any other text.

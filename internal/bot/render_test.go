@@ -98,6 +98,9 @@ func TestEscape(t *testing.T) {
 			t.Errorf("escape(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+	if got := escapeAnswer("Read [this](https://evil.example/login) [2]."); got != `Read \[this\](https://evil.example/login) [2].` {
+		t.Errorf("escapeAnswer kept a masked link live: %q", got)
+	}
 	if got := safeURL("javascript:alert(1)"); strings.Contains(got, "<") {
 		t.Errorf("safeURL made a link of %q", got)
 	}

@@ -95,7 +95,7 @@ func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephe
 		}
 		pr.edits++
 		e := &discordgo.MessageEmbed{Description: truncate(escapeAnswer(partial), maxEmbedDescription-2) + " …", Color: colourMissing}
-		b.sendEdit(i, reply{embeds: [][]*discordgo.MessageEmbed{{e}}}, flags)
+		b.editOriginal(i, reply{embeds: [][]*discordgo.MessageEmbed{{e}}}, 3*time.Second)
 	}
 	done := make(chan reply, 1)
 	go func() {
@@ -199,11 +199,19 @@ func (b *Bot) sendNow(i *discordgo.InteractionCreate, r reply, flags discordgo.M
 	b.sendFollowups(i, r, flags)
 }
 
-// sendEdit puts r into the deferred response.
+// sendEdit puts r into the deferred response, overflow in followups.
 func (b *Bot) sendEdit(i *discordgo.InteractionCreate, r reply, flags discordgo.MessageFlags) {
+	if b.editOriginal(i, r, 30*time.Second) {
+		b.sendFollowups(i, r, flags)
+	}
+}
+
+// editOriginal replaces the interaction's response with r's first message,
+// within limit; it reports success.
+func (b *Bot) editOriginal(i *discordgo.InteractionCreate, r reply, limit time.Duration) bool {
 	content, embeds, components := r.content, r.first(), r.components
 	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	uri := discordgo.EndpointWebhookMessage(b.interactionApp(i), i.Token, "@original")
 	// One bucket per interaction token: edits of different answers do not
@@ -211,9 +219,9 @@ func (b *Bot) sendEdit(i *discordgo.InteractionCreate, r reply, flags discordgo.
 	if _, err := b.s.RequestWithBucketID("PATCH", uri, edit, "interaction:"+i.Token, discordgo.WithContext(ctx)); err != nil {
 		b.metrics.errors.WithLabelValues("discord").Inc()
 		b.log.Warn("editing an interaction response", "err", err)
-		return
+		return false
 	}
-	b.sendFollowups(i, r, flags)
+	return true
 }
 
 // sendFollowups sends the messages of r after the first.

@@ -54,10 +54,14 @@ func sourcesBlock(passages []Passage) string {
 	return b.String()
 }
 
+// reDelimiter matches the prompt's delimiters in any case.
+var reDelimiter = regexp.MustCompile(`(?i)</?sources?\b[^>]*>?`)
+
 // delimitSafe keeps article text from closing or opening the delimiters.
 func delimitSafe(s string) string {
-	r := strings.NewReplacer("<sources>", "‹sources›", "</sources>", "‹/sources›", "<source", "‹source", "</source>", "‹/source›")
-	return r.Replace(s)
+	return reDelimiter.ReplaceAllStringFunc(s, func(m string) string {
+		return "‹" + strings.Trim(m, "<>") + "›"
+	})
 }
 
 // Answer asks the model, then checks its citations.
@@ -135,36 +139,73 @@ func fallbackReason(err error) string {
 }
 
 var (
-	reMarker      = regexp.MustCompile(`\[(\d{1,3})\]`)
-	reMarkerGroup = regexp.MustCompile(`\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]`)
+	reMarker = regexp.MustCompile(`\[(\d{1,3})\]`)
+	// reBracketNumbers is any bracket holding a number: [7], [1, 3],
+	// [1-3], [1; 7], [Source 7], [1000].
+	reBracketNumbers = regexp.MustCompile(`\[[^\[\]\n]{0,40}?\d[^\[\]\n]{0,40}?\]`)
+	reNumberOrRange  = regexp.MustCompile(`(\d+)(?:\s*[-–]\s*(\d+))?`)
+	reSpaceBefore    = regexp.MustCompile(`[ \t]+([.,;:!?])`)
+	reRepeatMarker   = regexp.MustCompile(`(\[\d+\])(?:\s*\[\d+\])*`)
 )
 
-// groundAnswer keeps only the markers that match a source, renumbers the
-// cited sources in order of first citation, and builds their citations. ok
-// is false when no valid citation is left.
-func groundAnswer(text string, passages []Passage) (Answer, bool) {
-	// "[1, 3]" → "[1][3]"
-	text = reMarkerGroup.ReplaceAllStringFunc(text, func(m string) string {
-		var out string
-		for _, n := range strings.Split(strings.Trim(m, "[]"), ",") {
-			out += "[" + strings.TrimSpace(n) + "]"
+// citedNumbers reads the source numbers of a bracket: "[1, 3]", "[2-4]",
+// "[Source 7]".
+func citedNumbers(bracket string) []int {
+	var out []int
+	for _, m := range reNumberOrRange.FindAllStringSubmatch(bracket, -1) {
+		from, _ := strconv.Atoi(m[1])
+		to := from
+		if m[2] != "" {
+			to, _ = strconv.Atoi(m[2])
 		}
-		return out
-	})
+		for n := from; n <= to && n-from < 20; n++ {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// groundAnswer keeps only the citations that match a source (in any
+// bracket holding numbers), renumbers the cited sources in order of first
+// citation, and builds their citations. ok is false when no valid citation
+// is left. Line breaks (lists) are kept.
+func groundAnswer(text string, passages []Passage) (Answer, bool) {
 	renumber := map[int]int{}
 	var order []int
-	text = reMarker.ReplaceAllStringFunc(text, func(m string) string {
-		n, _ := strconv.Atoi(strings.Trim(m, "[]"))
-		if n < 1 || n > len(passages) {
-			return "" // a source that does not exist
+	text = reBracketNumbers.ReplaceAllStringFunc(text, func(m string) string {
+		var out strings.Builder
+		seen := map[int]bool{}
+		for _, n := range citedNumbers(m) {
+			if n < 1 || n > len(passages) || seen[n] {
+				continue // a source that does not exist
+			}
+			seen[n] = true
+			if _, ok := renumber[n]; !ok {
+				renumber[n] = len(order) + 1
+				order = append(order, n)
+			}
+			out.WriteString("[" + strconv.Itoa(renumber[n]) + "]")
 		}
-		if _, ok := renumber[n]; !ok {
-			renumber[n] = len(order) + 1
-			order = append(order, n)
-		}
-		return "[" + strconv.Itoa(renumber[n]) + "]"
+		return out.String()
 	})
-	text = strings.Join(strings.Fields(strings.ReplaceAll(text, " .", ".")), " ")
+	// Drop a marker repeated right after itself ("[1][1]").
+	text = reRepeatMarker.ReplaceAllStringFunc(text, func(m string) string {
+		var out strings.Builder
+		seen := map[string]bool{}
+		for _, mk := range reMarker.FindAllString(m, -1) {
+			if !seen[mk] {
+				seen[mk] = true
+				out.WriteString(mk)
+			}
+		}
+		return out.String()
+	})
+	var lines []string
+	for _, line := range strings.Split(text, "\n") {
+		line = reSpaceBefore.ReplaceAllString(strings.Join(strings.Fields(line), " "), "$1")
+		lines = append(lines, line)
+	}
+	text = strings.TrimSpace(strings.Join(lines, "\n"))
 	if len(order) == 0 {
 		return Answer{}, false
 	}

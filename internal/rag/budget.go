@@ -30,30 +30,42 @@ func (b *Budget) roll(now time.Time) {
 	}
 }
 
+// Reservation is tokens booked for a call, on the day they were booked.
+type Reservation struct {
+	user   string
+	tokens int
+	day    string
+}
+
 // Reserve books n tokens for user, or reports that a limit would be passed.
-func (b *Budget) Reserve(user string, n int, now time.Time) bool {
+func (b *Budget) Reserve(user string, n int, now time.Time) (Reservation, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.roll(now)
 	if (b.total > 0 && b.used+n > b.total) || (b.perUser > 0 && user != "" && b.usedBy[user]+n > b.perUser) {
 		b.refusals++
-		return false
+		return Reservation{}, false
 	}
 	b.used += n
 	if user != "" {
 		b.usedBy[user] += n
 	}
-	return true
+	return Reservation{user: user, tokens: n, day: b.day}, true
 }
 
-// Settle replaces a reservation of reserved tokens by the used count.
-func (b *Budget) Settle(user string, reserved, used int, now time.Time) {
+// Settle replaces a reservation by the tokens used. A reservation from a
+// day that has ended is forgotten with that day; the use counts today.
+func (b *Budget) Settle(r Reservation, used int, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.roll(now)
-	b.used += used - reserved
-	if user != "" {
-		b.usedBy[user] += used - reserved
+	delta := used
+	if r.day == b.day {
+		delta -= r.tokens
+	}
+	b.used = max(0, b.used+delta)
+	if r.user != "" {
+		b.usedBy[r.user] = max(0, b.usedBy[r.user]+delta)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -51,9 +52,11 @@ func NewRemoteEmbedder(ctx context.Context, llm *LLM, opts RemoteEmbedderOptions
 	e := &RemoteEmbedder{llm: llm, model: llm.cfg.EmbedModel, dim: llm.cfg.EmbedDimensions, batch: opts.Batch,
 		concurrency: opts.Concurrency, cache: newVectorCache(opts.CacheSize)}
 	if e.dim == 0 {
-		vecs, err := e.request(ctx, []string{"dimension probe"})
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		vecs, err := e.request(pctx, []string{"dimension probe"})
 		if err != nil {
-			return nil, fmt.Errorf("asking %s for its embedding size: %w", e.model, err)
+			return nil, fmt.Errorf("asking %s for its embedding size (set HERALD_EMBED_DIMENSIONS to start without asking): %w", e.model, err)
 		}
 		e.dim = len(vecs[0])
 	}
@@ -157,7 +160,7 @@ func (e *RemoteEmbedder) request(ctx context.Context, texts []string) ([][]float
 		out[i] = d.Embedding
 	}
 	if resp.Usage.TotalTokens > 0 {
-		e.llm.budget.Settle("", 0, resp.Usage.TotalTokens, e.llm.now())
+		e.llm.budget.Settle(Reservation{}, resp.Usage.TotalTokens, e.llm.now())
 	}
 	return out, nil
 }

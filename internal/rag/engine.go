@@ -103,7 +103,7 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 	if k <= 0 {
 		k = e.k
 	}
-	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, Period: q.Period, Recent: q.Recent})
+	passages, info, err := e.index.SearchDetailed(ctx, q.Query, SearchOptions{K: k, Period: q.Period, Recent: q.Recent})
 	if err != nil {
 		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
@@ -112,9 +112,17 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
 	a.Question, a.Period = question, q.Period
+	var notes []string
 	if !q.Period.IsZero() {
-		a.Note = "Searched only articles dated " + q.Period.String() + "."
+		notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
 	}
+	if info.VectorError != nil {
+		notes = append(notes, "The embedding service is unavailable, so only keyword search was used.")
+	}
+	if a.Note != "" {
+		notes = append(notes, a.Note)
+	}
+	a.Note = strings.Join(notes, " ")
 	a.Took = time.Since(start)
 	return a, nil
 }

@@ -8,9 +8,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -63,6 +65,8 @@ type LLM struct {
 	breaker *breaker
 	budget  *Budget
 	now     func() time.Time
+	// noStreamOptions is set once a server refused stream_options.
+	noStreamOptions atomic.Bool
 }
 
 // NewLLM returns a client for cfg; no request is made until it is used.
@@ -127,20 +131,33 @@ type ChatResult struct {
 // before the first token with exponential backoff and jitter, honouring
 // Retry-After; a stream that breaks after its first token is not retried
 // (its text was already shown) and returns ErrTruncated.
-func (l *LLM) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
-	if !l.breaker.allow(l.now()) {
-		return ChatResult{}, fmt.Errorf("%w: %w", ErrLLMUnavailable, ErrBreakerOpen)
-	}
+func (l *LLM) Chat(ctx context.Context, req ChatRequest) (res ChatResult, err error) {
 	max := req.MaxTokens
 	if max <= 0 {
 		max = l.cfg.MaxTokens
 	}
 	estimate := EstimateTokens(req.System) + EstimateTokens(req.User) + max
-	if !l.budget.Reserve(req.Asker, estimate, l.now()) {
+	// The budget first: a refusal must not take the breaker's trial call.
+	reservation, ok := l.budget.Reserve(req.Asker, estimate, l.now())
+	if !ok {
 		return ChatResult{}, fmt.Errorf("%w: %w", ErrLLMUnavailable, ErrBudget)
 	}
-	var res ChatResult
-	var err error
+	if !l.breaker.allow(l.now()) {
+		l.budget.Settle(reservation, 0, l.now())
+		return ChatResult{}, fmt.Errorf("%w: %w", ErrLLMUnavailable, ErrBreakerOpen)
+	}
+	recorded := false
+	defer func() {
+		if !recorded { // a panic in a callback: free the breaker's trial
+			l.breaker.record(false, l.now())
+			l.budget.Settle(reservation, 0, l.now())
+		}
+	}()
+	if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > defaultChatTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultChatTimeout)
+		defer cancel()
+	}
 	for attempt := 0; ; attempt++ {
 		var started bool
 		res, started, err = l.stream(ctx, req, max)
@@ -153,10 +170,12 @@ func (l *LLM) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 		}
 	}
 	used := res.Tokens
-	if used == 0 {
+	if used == 0 && res.Text != "" {
 		used = EstimateTokens(req.System) + EstimateTokens(req.User) + EstimateTokens(res.Text)
 	}
-	l.budget.Settle(req.Asker, estimate, used, l.now())
+	// A call refused before any text (429, 5xx) is not charged.
+	l.budget.Settle(reservation, used, l.now())
+	recorded = true
 	if err != nil {
 		l.breaker.record(false, l.now())
 		return res, fmt.Errorf("%w: %w", ErrLLMUnavailable, err)
@@ -165,23 +184,51 @@ func (l *LLM) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 	return res, nil
 }
 
+// defaultChatTimeout bounds a call whose context sets no nearer deadline.
+const defaultChatTimeout = 2 * time.Minute
+
+// reasoningModel reports models that take max_completion_tokens and no
+// temperature (go-openai refuses the request otherwise).
+func reasoningModel(model string) bool {
+	m := strings.ToLower(model)
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5"} {
+		if strings.HasPrefix(m, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // stream makes one streamed call; started reports whether any text came.
 func (l *LLM) stream(ctx context.Context, req ChatRequest, max int) (ChatResult, bool, error) {
 	holder := &retryAfterHolder{}
 	ctx = context.WithValue(ctx, retryAfterKey{}, holder)
 	start := l.now()
-	s, err := l.client.CreateChatCompletionStream(ctx, openai.ChatCompletionRequest{
+	creq := openai.ChatCompletionRequest{
 		Model: l.cfg.ChatModel,
 		Messages: []openai.ChatCompletionMessage{
 			{Role: openai.ChatMessageRoleSystem, Content: req.System},
 			{Role: openai.ChatMessageRoleUser, Content: req.User},
 		},
-		MaxTokens:     max,
-		Temperature:   0.1, // 0 would be omitted from the request
-		Stream:        true,
-		StreamOptions: &openai.StreamOptions{IncludeUsage: true},
-	})
+		Stream: true,
+	}
+	if reasoningModel(l.cfg.ChatModel) {
+		creq.MaxCompletionTokens = max
+	} else {
+		creq.MaxTokens = max
+		creq.Temperature = 0.1 // 0 would be omitted from the request
+	}
+	if !l.noStreamOptions.Load() {
+		creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+	s, err := l.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
+		var api *openai.APIError
+		if creq.StreamOptions != nil && errors.As(err, &api) && api.HTTPStatusCode == 400 && strings.Contains(strings.ToLower(api.Message), "stream_options") {
+			// An older server: ask again without usage reports, from now on.
+			l.noStreamOptions.Store(true)
+			return l.stream(ctx, req, max)
+		}
 		return ChatResult{}, false, withRetryAfter(err, holder)
 	}
 	defer s.Close()
@@ -210,7 +257,13 @@ func (l *LLM) stream(ctx context.Context, req ChatRequest, max int) (ChatResult,
 					req.OnDelta(c.Delta.Content)
 				}
 			}
-			if c.FinishReason != "" {
+			switch c.FinishReason {
+			case "":
+			case openai.FinishReasonLength:
+				// Cut at max_tokens: an unfinished sentence is no answer.
+				res.Text = b.String()
+				return res, true, fmt.Errorf("%w (the token limit was reached)", ErrTruncated)
+			default:
 				finished = true
 			}
 		}
@@ -228,11 +281,18 @@ func (l *LLM) stream(ctx context.Context, req ChatRequest, max int) (ChatResult,
 func retryable(err error) bool {
 	var api *openai.APIError
 	if errors.As(err, &api) {
+		if code, _ := api.Code.(string); code == "insufficient_quota" {
+			return false // no wait will help
+		}
 		return api.HTTPStatusCode == 429 || api.HTTPStatusCode >= 500
 	}
 	var req *openai.RequestError
 	if errors.As(err, &req) {
 		return req.HTTPStatusCode == 429 || req.HTTPStatusCode >= 500
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && (strings.Contains(ue.Error(), "x509") || strings.Contains(ue.Error(), "unsupported protocol scheme")) {
+		return false // a certificate or a bad URL does not mend itself
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, ErrTruncated) || errors.Is(err, io.ErrUnexpectedEOF)

@@ -52,6 +52,21 @@ const (
 // vector similarity by reciprocal rank, filtered by date, capped per article.
 // A question with no content words returns the newest passages of the period.
 func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([]Passage, error) {
+	ps, _, err := ix.SearchDetailed(ctx, text, opts)
+	return ps, err
+}
+
+// SearchInfo tells how a search went.
+type SearchInfo struct {
+	// VectorError, when set, says why the vector half was skipped (the
+	// embedding server failed): the passages come from BM25 alone.
+	VectorError error
+}
+
+// SearchDetailed is Search, also telling how it went. When the question
+// cannot be embedded, it searches lexically only rather than fail.
+func (ix *Index) SearchDetailed(ctx context.Context, text string, opts SearchOptions) ([]Passage, SearchInfo, error) {
+	var info SearchInfo
 	if opts.K <= 0 {
 		opts.K = 8
 	}
@@ -60,12 +75,12 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 	}
 	qterms := ix.an.terms(nil, text)
 	if len(qterms) == 0 {
-		return ix.newest(opts), nil
+		return ix.newest(opts), info, nil
 	}
 	n := max(minCandidates, opts.K*candidateFactor)
 	var qvec []float32
 	if vecs, err := ix.embedder.Embed(ctx, []string{text}); err != nil {
-		return nil, fmt.Errorf("embedding the question: %w", err)
+		info.VectorError = fmt.Errorf("embedding the question: %w", err)
 	} else if len(vecs) == 1 {
 		qvec = vecs[0]
 	}
@@ -73,7 +88,7 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 	if len(qvec) > 0 {
 		var err error
 		if vhits, err = ix.store.Nearest(ctx, qvec, n, opts.Period); err != nil {
-			return nil, fmt.Errorf("searching vectors: %w", err)
+			return nil, info, fmt.Errorf("searching vectors: %w", err)
 		}
 	}
 
@@ -167,7 +182,7 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([
 			break
 		}
 	}
-	return out, nil
+	return out, info, nil
 }
 
 func (c *chunk) passage() Passage {

@@ -3,7 +3,9 @@ package rag
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // DefaultSummaryTokens is the default budget of source text in one
@@ -27,6 +29,15 @@ Rules:
 // 1) with the model: one call when they fit the token budget, else a map
 // over batches that fit and a reduce over the partial summaries.
 func (e *Engine) summarizeLLM(ctx context.Context, heading string, sources []Passage) (Answer, error) {
+	// Bound the material: at most maxLLMSummarySources articles, sampled
+	// evenly, so a month of news costs a handful of calls.
+	if len(sources) > maxLLMSummarySources {
+		sampled := make([]Passage, 0, maxLLMSummarySources)
+		for i := 0; i < maxLLMSummarySources; i++ {
+			sampled = append(sampled, sources[i*len(sources)/maxLLMSummarySources])
+		}
+		sources = sampled
+	}
 	budget := e.summaryTokens
 	var batches [][]int // source indexes
 	var cur []int
@@ -43,24 +54,24 @@ func (e *Engine) summarizeLLM(ctx context.Context, heading string, sources []Pas
 	if len(cur) > 0 {
 		batches = append(batches, cur)
 	}
-	var partials []string
-	for _, batch := range batches {
-		var b strings.Builder
-		b.WriteString("<sources>\n")
-		for _, i := range batch {
-			s := sources[i]
-			text := s.Text
-			if max := budget * 3; len(text) > max { // one source alone over budget
-				text = text[:max]
-			}
-			fmt.Fprintf(&b, "<source n=\"%d\" title=%q date=\"%s\" url=%q>\n%s\n</source>\n", i+1, delimitSafe(s.Title), s.Date.Format("2006-01-02"), delimitSafe(s.URL), delimitSafe(strings.Join(strings.Fields(text), " ")))
-		}
-		b.WriteString("</sources>\n\nSummarise: " + heading)
-		res, err := e.llm.Chat(ctx, ChatRequest{System: summarySystem, User: b.String()})
+	partials := make([]string, len(batches))
+	errs := make([]error, len(batches))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 2) // map calls at once
+	for bi, batch := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			partials[bi], errs[bi] = e.summarizeBatch(ctx, heading, sources, batch, budget)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return Answer{}, err
 		}
-		partials = append(partials, res.Text)
 	}
 	text := partials[0]
 	if len(partials) > 1 {
@@ -74,7 +85,46 @@ func (e *Engine) summarizeLLM(ctx context.Context, heading string, sources []Pas
 	if !ok {
 		return Answer{}, fmt.Errorf("%w: the summary cited no source", ErrLLMUnavailable)
 	}
+	calls := len(batches)
+	if calls > 1 {
+		calls++ // the reduce
+	}
 	a.Answerer = e.llm.Model()
-	a.Note = fmt.Sprintf("Written by %s from %s in %d call(s).", e.llm.Model(), countOf(len(sources), "article"), len(batches)+min(1, len(batches)-1))
+	a.Note = fmt.Sprintf("Written by %s from %s in %d call(s).", e.llm.Model(), countOf(len(sources), "article"), calls)
 	return a, nil
+}
+
+// maxLLMSummarySources bounds the articles one LLM summary reads.
+const maxLLMSummarySources = 60
+
+// summarizeBatch summarises one batch of sources. Its citations keep the
+// global numbers; a number outside the batch is dropped, since the model
+// never saw that source.
+func (e *Engine) summarizeBatch(ctx context.Context, heading string, sources []Passage, batch []int, budget int) (string, error) {
+	var b strings.Builder
+	inBatch := map[int]bool{}
+	b.WriteString("<sources>\n")
+	for _, i := range batch {
+		inBatch[i+1] = true
+		s := sources[i]
+		text := strings.Join(strings.Fields(s.Text), " ")
+		if r := []rune(text); len(r) > budget*3 { // one source alone over budget
+			text = string(r[:budget*3])
+		}
+		fmt.Fprintf(&b, "<source n=\"%d\" title=%q date=\"%s\" url=%q>\n%s\n</source>\n", i+1, delimitSafe(s.Title), s.Date.Format("2006-01-02"), delimitSafe(s.URL), delimitSafe(text))
+	}
+	b.WriteString("</sources>\n\nSummarise: " + heading)
+	res, err := e.llm.Chat(ctx, ChatRequest{System: summarySystem, User: b.String()})
+	if err != nil {
+		return "", err
+	}
+	return reBracketNumbers.ReplaceAllStringFunc(res.Text, func(m string) string {
+		var out strings.Builder
+		for _, n := range citedNumbers(m) {
+			if inBatch[n] {
+				out.WriteString("[" + strconv.Itoa(n) + "]")
+			}
+		}
+		return out.String()
+	}), nil
 }
