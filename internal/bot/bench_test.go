@@ -37,9 +37,11 @@ func BenchmarkFirstResponse50Reuters(b *testing.B) {
 	benchFirstResponse(b, rag.NewEngine(ix, rag.EngineOptions{}), ix, "What did the Bundesbank do in March 1987?")
 }
 
-func benchFirstResponse(b *testing.B, eng Engine, ix Library, question string) {
+// benchBot runs a bot on eng and ix against a fake Discord until the
+// benchmark ends, and returns the fake and a context for waiting.
+func benchBot(b *testing.B, eng Engine, ix Library) (*discordtest.Server, context.Context) {
 	fake := discordtest.New()
-	defer fake.Close()
+	b.Cleanup(fake.Close)
 	bot, err := New(Options{Token: fake.Token, APIURL: fake.URL, Engine: eng, Library: ix, DataDir: b.TempDir(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -48,12 +50,17 @@ func benchFirstResponse(b *testing.B, eng Engine, ix Library, question string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- bot.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	b.Cleanup(func() { cancel(); <-done })
 	wait, stop := context.WithTimeout(context.Background(), time.Minute)
-	defer stop()
+	b.Cleanup(stop)
 	if _, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {
 		b.Fatal(err)
 	}
+	return fake, wait
+}
+
+func benchFirstResponse(b *testing.B, eng Engine, ix Library, question string) {
+	fake, wait := benchBot(b, eng, ix)
 	var lat []time.Duration
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
@@ -101,24 +108,9 @@ func BenchmarkFirstStreamedEdit(b *testing.B) {
 	llmFake := openaitest.New()
 	defer llmFake.Close()
 	llmFake.TokenDelay = 100 * time.Millisecond
-	fake := discordtest.New()
-	defer fake.Close()
 	_, ix := sampleEngine(b)
 	llm := rag.NewLLM(rag.LLMConfig{BaseURL: llmFake.URL, APIKey: "k", ChatModel: "fake-model"})
-	bot, err := New(Options{Token: fake.Token, APIURL: fake.URL, Engine: rag.NewEngine(ix, rag.EngineOptions{Answerer: rag.NewGrounded(llm, ix)}),
-		Library: ix, DataDir: b.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- bot.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	wait, stop := context.WithTimeout(context.Background(), time.Minute)
-	defer stop()
-	if _, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {
-		b.Fatal(err)
-	}
+	fake, wait := benchBot(b, rag.NewEngine(ix, rag.EngineOptions{Answerer: rag.NewGrounded(llm, ix)}), ix)
 	var firsts []time.Duration
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
