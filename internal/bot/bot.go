@@ -257,6 +257,12 @@ func (t apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		u.RawPath = ""
 		req = req.Clone(req.Context())
 		req.URL, req.Host = &u, t.base.Host
+		resp, err := t.next.RoundTrip(req)
+		if err != nil {
+			// Name the address actually tried (DISCORD_API_URL), not discord.com.
+			return nil, fmt.Errorf("DISCORD_API_URL %s: %w", u.Redacted(), err)
+		}
+		return resp, nil
 	}
 	return t.next.RoundTrip(req)
 }

@@ -165,11 +165,10 @@ func isProse(s string) bool {
 }
 
 func leadSentence(text string) string {
-	spans := corpus.SplitSentences(text)
-	if len(spans) == 0 {
-		return strings.Join(strings.Fields(text), " ")
+	if ss := sentences(text); len(ss) > 0 {
+		return ss[0]
 	}
-	return strings.Join(strings.Fields(text[spans[0].Start:spans[0].End]), " ")
+	return strings.Join(strings.Fields(text), " ")
 }
 
 func toSet(terms []string) map[string]bool {
