@@ -9,6 +9,7 @@
 //	herald sources [--json] [--k N] QUESTION
 //	herald chat
 //	herald serve
+//	herald eval squad [--limit N] [--seed N] [--json] PATH
 //
 // With no configuration at all, herald answers from a small built-in sample
 // corpus, offline.
@@ -71,6 +72,7 @@ Usage:
   herald ingest [--strict] [--reindex] PATH...         index article files and directories
   herald chat                                          try the bot's commands at a prompt
   herald serve                                         run the Discord bot (needs DISCORD_TOKEN; see README)
+  herald eval squad [--limit N] [--seed N] [--json] PATH  measure retrieval and answers on SQuAD v1.1 dev
   herald help                                          show this help
 
 Common flags: --data DIR (index directory, default ./herald-data, or HERALD_DATA).
@@ -110,6 +112,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.chat(ctx, rest)
 	case "serve":
 		return app.serve(ctx, rest)
+	case "eval":
+		return app.eval(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -13,9 +13,11 @@ type Question struct {
 	Text string
 	// Query is Text without its date words, as used for retrieval.
 	Query string
-	// Period and Recent are what the question said about time.
-	Period Period
-	Recent bool
+	// Period and Recent are what the question said about time, and
+	// DatePhrase the words that said it ("in March 1987").
+	Period     Period
+	Recent     bool
+	DatePhrase string
 	// Asker identifies who asks, for per-user token budgets ("" for none).
 	Asker string
 	// OnDelta, when set, receives an LLM answer's text as it streams.

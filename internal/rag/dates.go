@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // DateIntent is what a question says about time.
@@ -367,4 +368,21 @@ func ParsePeriod(s string, now time.Time) (Period, bool) {
 		return Period{}, false
 	}
 	return intent.Period, true
+}
+
+// mentionWords returns the words of a date phrase that an article about
+// that time would contain: its month names, spelt out, and its years. It
+// returns nothing when the phrase names no year ("yesterday", "Feb 4").
+func mentionWords(phrase string) []string {
+	years := reFourDigits.FindAllString(phrase, -1)
+	if len(years) == 0 {
+		return nil
+	}
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(phrase), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if m, ok := monthNames[w]; ok {
+			out = append(out, m.String())
+		}
+	}
+	return append(out, years...)
 }

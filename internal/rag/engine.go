@@ -63,6 +63,8 @@ type AskOptions struct {
 	Asker string
 	// OnDelta, when set, receives an LLM answer's text as it streams.
 	OnDelta func(delta string)
+	// Retrieval picks the search halves (default Hybrid); for evaluation.
+	Retrieval Retrieval
 }
 
 // QuestionError is a mistake in a question or request (empty, too long, an
@@ -95,27 +97,46 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 		return Answer{}, err
 	}
 	q.Asker, q.OnDelta = opts.Asker, opts.OnDelta
-	if a, empty := e.emptyPeriod(q); empty {
-		a.Took = time.Since(start)
-		return a, nil
-	}
 	k := opts.K
 	if k <= 0 {
 		k = e.k
 	}
-	passages, info, err := e.index.SearchDetailed(ctx, q.Query, SearchOptions{K: k, Period: q.Period, Recent: q.Recent})
-	if err != nil {
-		return Answer{}, fmt.Errorf("answering: %w", err)
+	var (
+		a    Answer
+		info SearchInfo
+	)
+	emptyAnswer, empty := e.emptyPeriod(q)
+	if !empty {
+		if a, info, err = e.answer(ctx, q, SearchOptions{K: k, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval}); err != nil {
+			return Answer{}, err
+		}
 	}
-	a, err := e.answerer.Answer(ctx, q, passages)
-	if err != nil {
-		return Answer{}, fmt.Errorf("answering: %w", err)
-	}
-	a.Question, a.Period = question, q.Period
 	var notes []string
-	if !q.Period.IsZero() {
+	period := q.Period
+	if !a.Found && !q.Period.IsZero() {
+		// A date may name when something happened rather than when it was
+		// reported: look for articles of any date that mention it.
+		ma, minfo, mentioned, err := e.answerFromMentions(ctx, q, k, opts.Retrieval)
+		if err != nil {
+			return Answer{}, err
+		}
+		switch {
+		case mentioned != nil && empty:
+			a, info, period = ma, minfo, Period{}
+			notes = append(notes, "No article in the corpus is dated "+q.Period.String()+", so this answer comes from articles that mention "+mentioned.words+".")
+		case mentioned != nil:
+			a, info, period = ma, minfo, Period{}
+			notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from articles of other dates that mention "+mentioned.words+".")
+		case empty:
+			emptyAnswer.Took = time.Since(start)
+			return emptyAnswer, nil
+		default:
+			notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
+		}
+	} else if !q.Period.IsZero() {
 		notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
 	}
+	a.Question, a.Period = question, period
 	if info.VectorError != nil {
 		notes = append(notes, "The embedding service is unavailable, so only keyword search was used.")
 	}
@@ -125,6 +146,60 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 	a.Note = strings.Join(notes, " ")
 	a.Took = time.Since(start)
 	return a, nil
+}
+
+// answer retrieves passages for q and has the answerer write from them.
+func (e *Engine) answer(ctx context.Context, q Question, so SearchOptions) (Answer, SearchInfo, error) {
+	passages, info, err := e.index.SearchDetailed(ctx, q.Query, so)
+	if err != nil {
+		return Answer{}, info, fmt.Errorf("answering: %w", err)
+	}
+	a, err := e.answerer.Answer(ctx, q, passages)
+	if err != nil {
+		return Answer{}, info, fmt.Errorf("answering: %w", err)
+	}
+	return a, info, nil
+}
+
+// mention says which date words an answer from other dates mentions.
+type mention struct{ words string }
+
+// answerFromMentions answers q from articles of any date whose passages
+// mention the years (and months) of its date phrase, searching with the date
+// words kept. It reports nil when the phrase names no year or nothing
+// mentions it.
+func (e *Engine) answerFromMentions(ctx context.Context, q Question, k int, r Retrieval) (Answer, SearchInfo, *mention, error) {
+	words := mentionWords(q.DatePhrase)
+	if len(words) == 0 {
+		return Answer{}, SearchInfo{}, nil, nil
+	}
+	want := e.index.Terms(strings.Join(words, " "))
+	passages, info, err := e.index.SearchDetailed(ctx, q.Text, SearchOptions{K: 4 * k, Retrieval: r})
+	if err != nil {
+		return Answer{}, info, nil, fmt.Errorf("answering from mentions of %s: %w", q.DatePhrase, err)
+	}
+	kept := passages[:0]
+	for _, p := range passages {
+		if hasAll(toSet(e.index.Terms(p.Title+"\n"+p.Text)), want) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) > k {
+		kept = kept[:k]
+	}
+	if len(kept) == 0 {
+		return Answer{}, info, nil, nil
+	}
+	mq := q
+	mq.Query, mq.Period = q.Text, Period{}
+	a, err := e.answerer.Answer(ctx, mq, kept)
+	if err != nil {
+		return Answer{}, info, nil, fmt.Errorf("answering from mentions of %s: %w", q.DatePhrase, err)
+	}
+	if !a.Found {
+		return Answer{}, info, nil, nil
+	}
+	return a, info, &mention{words: strings.Join(words, " ")}, nil
 }
 
 func (e *Engine) question(text string, asOf time.Time) (Question, error) {
@@ -142,7 +217,7 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 	if in.Invalid != "" {
 		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
 	}
-	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent}, nil
+	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent, DatePhrase: in.Phrase}, nil
 }
 
 // emptyPeriod answers when the question's period holds no article.
@@ -193,7 +268,7 @@ func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) 
 	if k <= 0 {
 		k = 5
 	}
-	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent})
+	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
 	if err != nil {
 		return nil, q.Period, fmt.Errorf("finding sources: %w", err)
 	}
@@ -228,4 +303,32 @@ func (e *Engine) bestSentence(text string, weights termWeights) string {
 		}
 	}
 	return best
+}
+
+// Rank returns the articles that best match a question, best first, one
+// passage each: the ranking that [Engine.Sources] quotes from, without
+// dropping weak matches. K defaults to 20.
+func (e *Engine) Rank(ctx context.Context, question string, opts AskOptions) ([]Passage, error) {
+	q, err := e.question(question, opts.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	k := opts.K
+	if k <= 0 {
+		k = 20
+	}
+	so := SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval}
+	query := q.Query
+	if _, empty := e.emptyPeriod(q); empty {
+		// As Ask does, take the date as words to look for.
+		if len(mentionWords(q.DatePhrase)) == 0 {
+			return nil, nil
+		}
+		query, so.Period = q.Text, Period{}
+	}
+	ps, err := e.index.Search(ctx, query, so)
+	if err != nil {
+		return nil, fmt.Errorf("ranking articles: %w", err)
+	}
+	return ps, nil
 }

@@ -3,8 +3,10 @@ package rag
 import (
 	"context"
 	"fmt"
+	"github.com/herald-news/herald/internal/corpus"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -18,6 +20,40 @@ type SearchOptions struct {
 	Period Period
 	// Recent favours the newest articles.
 	Recent bool
+	// Retrieval picks the halves of the search (default Hybrid).
+	Retrieval Retrieval
+}
+
+// Retrieval says which halves of the hybrid search run.
+type Retrieval int
+
+// The retrieval modes. Only Hybrid serves users; the others exist to measure
+// each half on its own.
+const (
+	Hybrid Retrieval = iota
+	KeywordsOnly
+	VectorsOnly
+)
+
+// String names the mode as "hybrid", "bm25" or "vector".
+func (r Retrieval) String() string {
+	switch r {
+	case KeywordsOnly:
+		return "bm25"
+	case VectorsOnly:
+		return "vector"
+	}
+	return "hybrid"
+}
+
+// ParseRetrieval reads a mode name written by [Retrieval.String].
+func ParseRetrieval(s string) (Retrieval, error) {
+	for _, r := range []Retrieval{Hybrid, KeywordsOnly, VectorsOnly} {
+		if strings.EqualFold(s, r.String()) {
+			return r, nil
+		}
+	}
+	return Hybrid, fmt.Errorf("unknown retrieval mode %q: want hybrid, bm25 or vector", s)
 }
 
 // Passage is a retrieved chunk with its scores.
@@ -46,6 +82,14 @@ const (
 	minCandidates   = 64
 	// minSimilarity drops vector hits that are no more similar than chance.
 	minSimilarity = 0
+	// rerankDepth candidates are rescored by their best sentence:
+	// sentenceWeight times the share of the question's IDF found in one
+	// sentence, plus pairWeight per question word pair found in order.
+	// Measured on SQuAD v1.1 dev (herald eval squad), they lift hybrid
+	// recall@1 from 0.797 to 0.812.
+	rerankDepth    = 50
+	sentenceWeight = 0.6
+	pairWeight     = 0.15
 )
 
 // Search runs hybrid retrieval: BM25 over chunk text and title, fused with
@@ -79,7 +123,9 @@ func (ix *Index) SearchDetailed(ctx context.Context, text string, opts SearchOpt
 	}
 	n := max(minCandidates, opts.K*candidateFactor)
 	var qvec []float32
-	if vecs, err := ix.embedder.Embed(ctx, []string{text}); err != nil {
+	if opts.Retrieval == KeywordsOnly {
+		// no vectors
+	} else if vecs, err := ix.embedder.Embed(ctx, []string{text}); err != nil {
 		info.VectorError = fmt.Errorf("embedding the question: %w", err)
 	} else if len(vecs) == 1 {
 		qvec = vecs[0]
@@ -98,13 +144,11 @@ func (ix *Index) SearchDetailed(ctx context.Context, text string, opts SearchOpt
 	if !opts.Period.IsZero() {
 		allow = func(slot int32) bool { c := ix.chunks[slot]; return c != nil && opts.Period.Contains(c.art.Date) }
 	}
-	lhits := ix.lex.search(qterms, n, allow)
-
-	type cand struct {
-		c          *chunk
-		score, lex float64
-		sim        float32
+	var lhits []scoredDoc
+	if opts.Retrieval != VectorsOnly {
+		lhits = ix.lex.search(qterms, n, allow)
 	}
+
 	// Score fusion: BM25 normalised by the best BM25 score, plus the cosine
 	// normalised by the best cosine, weighted. Unlike rank fusion it keeps
 	// how far ahead a clear winner is.
@@ -167,6 +211,10 @@ func (ix *Index) SearchDetailed(ctx context.Context, text string, opts SearchOpt
 	})
 
 	weights := ix.termWeightsLocked(qterms).forCoverage(ix.lex.idf(""))
+	if opts.Retrieval != VectorsOnly {
+		ix.rerankBySentence(list, qterms, min(len(list), rerankDepth))
+	}
+
 	perArticle := map[string]int{}
 	var out []Passage
 	for _, cd := range list {
@@ -282,4 +330,34 @@ func coverage(w termWeights, terms []string) float64 {
 		}
 	}
 	return found / total
+}
+
+
+// cand is a chunk being ranked.
+type cand struct {
+	c          *chunk
+	score, lex float64
+	sim        float32
+}
+
+// rerankBySentence adds to the score of the first n candidates how well
+// their best sentence matches the question, and re-sorts them: a passage
+// that answers in one sentence beats one that scatters the words.
+func (ix *Index) rerankBySentence(list []*cand, qterms []string, n int) {
+	if n == 0 {
+		return
+	}
+	idf := ix.termWeightsLocked(qterms)
+	var terms []string
+	for _, cd := range list[:n] {
+		text := cd.c.text()
+		best, pairs := 0.0, 0.0
+		for _, sp := range corpus.SplitSentences(text) {
+			terms = ix.an.terms(terms[:0], text[sp.Start:sp.End])
+			best = max(best, coverage(idf, terms))
+			pairs = max(pairs, pairBonus(qterms, terms))
+		}
+		cd.score += sentenceWeight*best + pairWeight*pairs
+	}
+	sort.SliceStable(list[:n], func(i, j int) bool { return list[i].score > list[j].score })
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/herald-news/herald/internal/eval"
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// eval measures answer quality on a public question set.
+func (a *app) eval(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "squad" {
+		return usageError("usage: herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--json] PATH")
+	}
+	fs := newFlagSet("eval squad", a.stderr, &a.cfg)
+	limit := fs.Int("limit", 0, "ask only `N` questions, drawn at random (0: all)")
+	seed := fs.Uint64("seed", 1, "random `seed` for --limit")
+	asJSON := fs.Bool("json", false, "write the report as JSON")
+	modes := fs.String("retrieval", "bm25,vector,hybrid", "retrieval `modes` to measure, comma-separated")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("herald eval squad needs the path of SQuAD v1.1 dev JSON (for example ../shared/datasets/squad-v1.1-dev/dev-v1.1.json)")
+	}
+	if *limit < 0 {
+		return usageError("--limit must be 0 or more, not %d", *limit)
+	}
+	var retrievals []rag.Retrieval
+	for _, m := range strings.Split(*modes, ",") {
+		r, err := rag.ParseRetrieval(strings.TrimSpace(m))
+		if err != nil {
+			return usageError("--retrieval: %v", err)
+		}
+		retrievals = append(retrievals, r)
+	}
+	ds, err := eval.LoadSQuAD(pos[0])
+	if err != nil {
+		return err
+	}
+	last := time.Now()
+	rep, err := eval.Run(ctx, ds, eval.Options{
+		Limit: *limit, Seed: *seed, Retrievals: retrievals,
+		Progress: func(done, total int) {
+			if time.Since(last) >= 5*time.Second || done == total {
+				last = time.Now()
+				fmt.Fprintf(a.stderr, "eval: %d/%d questions asked\n", done, total)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	writeEvalTable(a, rep)
+	return nil
+}
+
+func writeEvalTable(a *app, rep eval.Report) {
+	fmt.Fprintf(a.stdout, "%s: %d questions over %d articles (%d chunks); embedder %s; index built in %.1f s",
+		rep.Dataset, rep.Questions, rep.Articles, rep.Chunks, rep.Embedder, rep.IngestSeconds)
+	if rep.Limit > 0 {
+		fmt.Fprintf(a.stdout, "; sample of %d with seed %d", rep.Limit, rep.Seed)
+	}
+	fmt.Fprintln(a.stdout)
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "retrieval\tR@1\tR@5\tR@20\tMRR\tbest sentence\twhole answer\tno answer\tp50 ms\tp99 ms\t")
+	for _, m := range rep.Modes {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t\n", m.Retrieval,
+			m.RecallAt1, m.RecallAt5, m.RecallAt20, m.MRR, m.BestSentence, m.WholeAnswer, m.NoAnswer, m.AskP50Ms, m.AskP99Ms)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,300 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// Options shapes an evaluation run.
+type Options struct {
+	// Limit asks only this many questions, drawn at random with Seed
+	// (0: all of them).
+	Limit int
+	Seed  uint64
+	// Retrievals are the modes measured (default: bm25, vector, hybrid).
+	Retrievals []rag.Retrieval
+	// Workers asks questions in parallel (default GOMAXPROCS).
+	Workers int
+	// Index configures the index built from the dataset (default: the
+	// offline defaults, the local embedder).
+	Index rag.IndexOptions
+	// Progress, when set, is told how many questions of how many are done.
+	Progress func(done, total int)
+}
+
+// Report holds the figures of a run.
+type Report struct {
+	Dataset   string `json:"dataset"`
+	Articles  int    `json:"articles"`
+	Chunks    int    `json:"chunks"`
+	Questions int    `json:"questions"`
+	Limit     int    `json:"limit"`
+	Seed      uint64 `json:"seed"`
+	Embedder  string `json:"embedder"`
+	// IngestSeconds is the time taken to build the index.
+	IngestSeconds float64 `json:"ingest_seconds"`
+	Modes         []Mode  `json:"modes"`
+}
+
+// Mode holds the figures of one retrieval mode. Shares are between 0 and 1.
+type Mode struct {
+	Retrieval string `json:"retrieval"`
+	// RecallAt1, 5 and 20 are the shares of questions whose gold article
+	// ranks in the first 1, 5 or 20; MRR is the mean reciprocal rank (0 when
+	// not in the first 20).
+	RecallAt1  float64 `json:"recall_at_1"`
+	RecallAt5  float64 `json:"recall_at_5"`
+	RecallAt20 float64 `json:"recall_at_20"`
+	MRR        float64 `json:"mrr"`
+	// BestSentence is the share of answers whose first (best) sentence
+	// contains a gold answer; WholeAnswer the share whose whole answer does.
+	BestSentence float64 `json:"best_sentence"`
+	WholeAnswer  float64 `json:"whole_answer"`
+	// NoAnswer is the share of questions Herald said the corpus does not
+	// answer.
+	NoAnswer float64 `json:"no_answer"`
+	// AskP50Ms and AskP99Ms are the latencies of one question (ranking and
+	// answering), in milliseconds.
+	AskP50Ms float64 `json:"ask_p50_ms"`
+	AskP99Ms float64 `json:"ask_p99_ms"`
+}
+
+// evalAsOf is the reference time of relative dates in questions.
+var evalAsOf = squadDate.AddDate(0, 0, 1)
+
+// Run ingests the dataset's articles into a fresh index and asks the
+// questions in each retrieval mode.
+func Run(ctx context.Context, ds Dataset, opts Options) (Report, error) {
+	if len(opts.Retrievals) == 0 {
+		opts.Retrievals = []rag.Retrieval{rag.KeywordsOnly, rag.VectorsOnly, rag.Hybrid}
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	items := Sample(ds.Items, opts.Limit, opts.Seed)
+	start := time.Now()
+	ix := rag.NewIndex(opts.Index)
+	if _, err := ix.IngestArticles(ctx, ds.Articles); err != nil {
+		return Report{}, fmt.Errorf("ingesting %s: %w", ds.Name, err)
+	}
+	st := ix.Stats()
+	rep := Report{
+		Dataset: ds.Name, Articles: st.Articles, Chunks: st.Chunks, Questions: len(items),
+		Limit: opts.Limit, Seed: opts.Seed, Embedder: st.Embedder,
+		IngestSeconds: time.Since(start).Seconds(),
+	}
+	engine := rag.NewEngine(ix, rag.EngineOptions{Now: func() time.Time { return evalAsOf }})
+	total := len(items) * len(opts.Retrievals)
+	done := 0
+	for _, r := range opts.Retrievals {
+		m, err := runMode(ctx, engine, items, r, opts.Workers, func() {
+			done++
+			if opts.Progress != nil {
+				opts.Progress(done, total)
+			}
+		})
+		if err != nil {
+			return Report{}, err
+		}
+		rep.Modes = append(rep.Modes, m)
+	}
+	return rep, nil
+}
+
+// Sample returns limit items drawn at random with seed, in a stable order;
+// all of them when limit is 0 or covers them all.
+func Sample(items []Item, limit int, seed uint64) []Item {
+	if limit <= 0 || limit >= len(items) {
+		return items
+	}
+	idx := rand.New(rand.NewPCG(seed, 0x5eed)).Perm(len(items))[:limit]
+	sort.Ints(idx)
+	out := make([]Item, limit)
+	for i, j := range idx {
+		out[i] = items[j]
+	}
+	return out
+}
+
+// outcome is what one question scored.
+type outcome struct {
+	rank        int // 1-based rank of the gold article; 0 when not in the top 20
+	best, whole bool
+	found       bool
+	took        time.Duration
+}
+
+func runMode(ctx context.Context, engine *rag.Engine, items []Item, r rag.Retrieval, workers int, tick func()) (Mode, error) {
+	outs := make([]outcome, len(items))
+	errs := make(chan error, workers)
+	next := make(chan int)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				o, err := ask(ctx, engine, items[i], r)
+				if err != nil {
+					errs <- err
+					return
+				}
+				outs[i] = o
+				mu.Lock()
+				tick()
+				mu.Unlock()
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range items {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	if err != nil {
+		return Mode{}, fmt.Errorf("evaluating %s retrieval: %w", r, err)
+	}
+	return summarise(r, outs), nil
+}
+
+// ask puts one question to the engine twice: for the ranking of articles
+// and for the answer a user would get.
+func ask(ctx context.Context, engine *rag.Engine, it Item, r rag.Retrieval) (outcome, error) {
+	var o outcome
+	start := time.Now()
+	ranked, err := engine.Rank(ctx, it.Question, rag.AskOptions{K: 20, Retrieval: r})
+	if err != nil {
+		return o, fmt.Errorf("question %s: %w", it.ID, err)
+	}
+	for i, p := range ranked {
+		if p.ArticleID == it.ArticleID {
+			o.rank = i + 1
+			break
+		}
+	}
+	a, err := engine.Ask(ctx, it.Question, rag.AskOptions{Retrieval: r})
+	if err != nil {
+		return o, fmt.Errorf("question %s: %w", it.ID, err)
+	}
+	o.took = time.Since(start)
+	o.found = a.Found
+	if a.Found {
+		sentences := AnswerSentences(a.Text)
+		if len(sentences) > 0 {
+			o.best = ContainsAny(sentences[0], it.Answers)
+		}
+		o.whole = ContainsAny(strings.Join(sentences, " "), it.Answers)
+	}
+	return o, nil
+}
+
+func summarise(r rag.Retrieval, outs []outcome) Mode {
+	m := Mode{Retrieval: r.String()}
+	if len(outs) == 0 {
+		return m
+	}
+	var took []time.Duration
+	for _, o := range outs {
+		if o.rank == 1 {
+			m.RecallAt1++
+		}
+		if o.rank >= 1 && o.rank <= 5 {
+			m.RecallAt5++
+		}
+		if o.rank >= 1 {
+			m.RecallAt20++
+			m.MRR += 1 / float64(o.rank)
+		}
+		if o.best {
+			m.BestSentence++
+		}
+		if o.whole {
+			m.WholeAnswer++
+		}
+		if !o.found {
+			m.NoAnswer++
+		}
+		took = append(took, o.took)
+	}
+	n := float64(len(outs))
+	for _, f := range []*float64{&m.RecallAt1, &m.RecallAt5, &m.RecallAt20, &m.MRR, &m.BestSentence, &m.WholeAnswer, &m.NoAnswer} {
+		*f /= n
+	}
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	m.AskP50Ms = ms(took[len(took)/2])
+	m.AskP99Ms = ms(took[min(len(took)-1, len(took)*99/100)])
+	return m
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// reMarker matches a citation marker and the space around it.
+var reMarker = regexp.MustCompile(`\s*\[\d+\]\s*`)
+
+// AnswerSentences splits an extractive answer into its cited sentences.
+func AnswerSentences(text string) []string {
+	var out []string
+	for _, s := range reMarker.Split(text, -1) {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ContainsAny reports whether text contains one of the answers, compared as
+// SQuAD does: lower-cased, without punctuation, articles or extra space.
+func ContainsAny(text string, answers []string) bool {
+	t := " " + Normalize(text) + " "
+	for _, a := range answers {
+		if n := Normalize(a); n != "" && strings.Contains(t, " "+n+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// Normalize lower-cases s, drops punctuation and the articles a, an and the,
+// and collapses white space: SQuAD's answer normalisation.
+func Normalize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) || unicode.IsSymbol(r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
+	words := strings.Fields(s)
+	out := words[:0]
+	for _, w := range words {
+		if w != "a" && w != "an" && w != "the" {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
+}
