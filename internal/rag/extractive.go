@@ -339,7 +339,6 @@ func hasNewName(sentence, question string) bool {
 	return false
 }
 
-
 // anaphors are words that, early in a sentence, refer back to the sentence
 // before.
 var anaphors = map[string]bool{

@@ -332,7 +332,6 @@ func coverage(w termWeights, terms []string) float64 {
 	return found / total
 }
 
-
 // cand is a chunk being ranked.
 type cand struct {
 	c          *chunk
