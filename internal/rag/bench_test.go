@@ -1,13 +1,21 @@
 package rag
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-news/herald/internal/sharedtest"
 
 	"github.com/herald-news/herald/internal/rag/openaitest"
 )
@@ -67,29 +75,191 @@ func BenchmarkReutersLoad(b *testing.B) {
 
 // BenchmarkReutersAsk asks 1,000 questions built from article titles and
 // reports the latency percentiles of retrieval plus the extractive answer.
+// In the same run it times:
+//   - chromem-go's own QueryEmbedding over the same vectors, for the same
+//     questions (chromem-p50-ms), and the ratio of an ask to it;
+//   - the same questions bound to March 1987 ("… in March 1987?"), as a
+//     ratio to the unbound ones (filtered/unfiltered);
+//   - the Go heap in use per chunk once the index is built.
 func BenchmarkReutersAsk(b *testing.B) {
 	ix, _ := reutersIndex(b)
 	eng := NewEngine(ix, EngineOptions{})
 	infos := ix.Articles(Period{})
 	var questions []string
 	for i := 0; len(questions) < 1000; i += len(infos)/1000 + 1 {
-		questions = append(questions, "What about "+strings.ToLower(infos[i%len(infos)].Title)+"?")
+		questions = append(questions, "What about "+strings.ToLower(infos[i%len(infos)].Title))
 	}
 	ctx := context.Background()
+	heap := heapInUse()
 	b.ResetTimer()
-	var lat []time.Duration
 	for i := 0; i < b.N; i++ {
-		for _, q := range questions {
-			start := time.Now()
-			if _, err := eng.Ask(ctx, q, AskOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(start))
+		ask := askLatencies(b, eng, questions, "?")
+		filtered := askLatencies(b, eng, questions, " in March 1987?")
+		bare := chromemLatencies(b, ix, questions)
+		b.ReportMetric(ms(ask[len(ask)/2]), "p50-ms")
+		b.ReportMetric(ms(ask[len(ask)*99/100]), "p99-ms")
+		b.ReportMetric(ms(filtered[len(filtered)/2]), "filtered-p50-ms")
+		b.ReportMetric(ms(filtered[len(filtered)/2])/ms(ask[len(ask)/2]), "filtered/unfiltered")
+		b.ReportMetric(ms(bare[len(bare)/2]), "chromem-p50-ms")
+		b.ReportMetric(ms(ask[len(ask)/2])/ms(bare[len(bare)/2]), "ask/chromem")
+	}
+	b.StopTimer()
+	st := ix.Stats()
+	b.ReportMetric(float64(heap)/float64(st.Chunks), "heap-B/chunk")
+	b.ReportMetric(float64(st.Chunks), "chunks")
+	_ = ctx
+}
+
+// askLatencies asks each question with suffix appended and returns the
+// sorted latencies.
+func askLatencies(b *testing.B, eng *Engine, questions []string, suffix string) []time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	asOf := time.Date(1987, 10, 20, 0, 0, 0, 0, time.UTC)
+	lat := make([]time.Duration, 0, len(questions))
+	for _, q := range questions {
+		start := time.Now()
+		if _, err := eng.Ask(ctx, q+suffix, AskOptions{AsOf: asOf}); err != nil {
+			b.Fatal(err)
 		}
+		lat = append(lat, time.Since(start))
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	return lat
+}
+
+// chromemLatencies embeds each question and times a bare chromem-go
+// QueryEmbedding of the candidate count over the same vectors.
+func chromemLatencies(b *testing.B, ix *Index, questions []string) []time.Duration {
+	b.Helper()
+	store, ok := ix.store.(*ChromemStore)
+	if !ok {
+		b.Fatal("the index does not use a ChromemStore")
+	}
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, len(questions))
+	for _, q := range questions {
+		vecs, err := ix.embedder.Embed(ctx, []string{q})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := store.QueryChromem(ctx, vecs[0], minCandidates, Period{}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// heapInUse returns the bytes of Go heap in use after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// BenchmarkVectorQuery compares, over the full Reuters vectors, the store's
+// scan with chromem-go's QueryEmbedding, for 64 nearest chunks.
+func BenchmarkVectorQuery(b *testing.B) {
+	ix, _ := reutersIndex(b)
+	store := ix.store.(*ChromemStore)
+	q, err := ix.embedder.Embed(context.Background(), []string{"bundesbank discount rate"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name  string
+		query func(context.Context, []float32, int, Period) ([]VectorHit, error)
+	}{{"scan", store.Nearest}, {"chromem", store.QueryChromem}} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := bm.query(context.Background(), q[0], minCandidates, Period{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGrowth measures ask latency and memory as the corpus grows:
+// Reuters-21578 replicated with new IDs and dates shifted a year per copy,
+// up to 10k, 50k and 200k chunks.
+//
+//	go test -run '^$' -bench Growth -benchtime 1x -timeout 30m ./internal/rag
+func BenchmarkGrowth(b *testing.B) {
+	for _, target := range []int{10_000, 50_000, 200_000} {
+		b.Run(strconv.Itoa(target/1000)+"k", func(b *testing.B) {
+			path := replicatedReuters(b, target)
+			before := heapInUse()
+			ix := NewIndex(IndexOptions{})
+			if _, err := ix.Ingest(context.Background(), []string{path}, IngestOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			heap := heapInUse() - before
+			eng := NewEngine(ix, EngineOptions{})
+			infos := ix.Articles(Period{})
+			var questions []string
+			for i := 0; len(questions) < 300; i += len(infos)/300 + 1 {
+				questions = append(questions, "What about "+strings.ToLower(infos[i%len(infos)].Title))
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				lat := askLatencies(b, eng, questions, "?")
+				b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+				b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+			}
+			st := ix.Stats()
+			b.ReportMetric(float64(st.Chunks), "chunks")
+			b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+			b.ReportMetric(float64(heap)/float64(st.Chunks), "heap-B/chunk")
+		})
+	}
+}
+
+// replicatedReuters writes Reuters-21578 records, copied with new IDs and
+// dates a year later per copy, until about chunks chunks (at 1.29 chunks a
+// record), and returns the file's path.
+func replicatedReuters(b *testing.B, chunks int) string {
+	b.Helper()
+	src := sharedtest.Path(b, "datasets/reuters21578/reuters21578.jsonl")
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
+	records := int(float64(chunks) / 1.29)
+	path := filepath.Join(b.TempDir(), "replicated.jsonl")
+	out, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	w := bufio.NewWriter(out)
+	for n := 0; n < records; n++ {
+		copyNo, line := n/len(lines), lines[n%len(lines)]
+		var rec map[string]any
+		if err := json.Unmarshal(line, &rec); err != nil {
+			b.Fatal(err)
+		}
+		if copyNo > 0 {
+			rec["id"] = fmt.Sprintf("%v-copy%d", rec["id"], copyNo)
+			if d, err := time.Parse(time.RFC3339, fmt.Sprint(rec["date"])); err == nil {
+				rec["date"] = d.AddDate(copyNo, 0, 0).Format(time.RFC3339)
+			}
+		}
+		enc, _ := json.Marshal(rec)
+		w.Write(append(enc, '\n'))
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
 
 // BenchmarkLLMFallbackRates asks 10 questions under each fault of the fake

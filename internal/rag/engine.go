@@ -222,7 +222,7 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 
 // emptyPeriod answers when the question's period holds no article.
 func (e *Engine) emptyPeriod(q Question) (Answer, bool) {
-	if q.Period.IsZero() || len(e.index.Articles(q.Period)) > 0 {
+	if q.Period.IsZero() || e.index.HasArticles(q.Period) {
 		return Answer{}, false
 	}
 	return Answer{Question: q.Text, Period: q.Period, Text: e.noArticlesText(q.Period)}, true

@@ -155,6 +155,18 @@ func sortNewestFirst(out []ArticleInfo) {
 	})
 }
 
+// HasArticles reports whether any article is dated within period.
+func (ix *Index) HasArticles(period Period) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, a := range ix.articles {
+		if period.Contains(a.Date) {
+			return true
+		}
+	}
+	return false
+}
+
 // Article returns the article with the given ID and its body.
 func (ix *Index) Article(id string) (corpus.Article, bool) {
 	ix.mu.RLock()
