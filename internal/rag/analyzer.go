@@ -24,6 +24,10 @@ var stopWords = func() map[string]bool {
 	return m
 }()
 
+// analyzerName identifies the analysis below; change it whenever the terms
+// it makes change, so that stored postings are rebuilt.
+const analyzerName = "words-stop-snowball-en-v1"
+
 // analyzer turns text into index terms: lower-cased words and numbers, stop
 // words dropped, words stemmed with the Snowball English stemmer. Stems are
 // cached, so an analyzer is cheap to call again on the same vocabulary.
@@ -75,17 +79,44 @@ func isNumeric(w string) bool {
 	return true
 }
 
+// termsCached is terms with a caller-owned cache of word → term ("" for a
+// stop word) in front of the shared one, for many goroutines analysing a
+// large vocabulary at once without contending.
+func (an *analyzer) termsCached(dst []string, text string, local map[string]string) []string {
+	forEachWordBytes(text, func(b []byte) {
+		t, ok := local[string(b)]
+		if !ok {
+			w := string(b)
+			if !stopWords[w] {
+				t = an.stem(w)
+			}
+			local[w] = t
+		}
+		if t != "" {
+			dst = append(dst, t)
+		}
+	})
+	return dst
+}
+
 // forEachWord calls fn with each lower-cased word of text. Words are runs of
 // letters and digits; a period or comma between digits stays inside a number
 // (1.5, 200,000), an apostrophe ends a word and drops a trailing "s".
 func forEachWord(text string, fn func(string)) {
-	var buf []byte
+	forEachWordBytes(text, func(b []byte) { fn(string(b)) })
+}
+
+// forEachWordBytes is forEachWord with the word in a buffer that is reused
+// after fn returns.
+func forEachWordBytes(text string, fn func([]byte)) {
+	var arr [64]byte
+	buf := arr[:0]
 	flush := func() {
 		if len(buf) == 0 {
 			return
 		}
 		if len(buf) > 1 || (buf[0] >= '0' && buf[0] <= '9') {
-			fn(string(buf))
+			fn(buf)
 		}
 		buf = buf[:0]
 	}

@@ -351,3 +351,75 @@ func TestIngestNeverRemovesWhatItCouldNotRead(t *testing.T) {
 		})
 	}
 }
+
+// TestSnapshotStoresTheLexicon checks that the postings read from a snapshot
+// are exactly those analysing the text again gives, after updates and
+// removals have left holes and out-of-order slots.
+func TestSnapshotStoresTheLexicon(t *testing.T) {
+	ctx := context.Background()
+	files := newsCorpus()
+	dir := writeCorpus(t, files)
+	ix := NewIndex(IndexOptions{})
+	if _, err := ix.Ingest(ctx, []string{dir}, IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "cocoa.md"))
+	os.WriteFile(filepath.Join(dir, "trade.txt"), []byte(seedArticle("2026-02-04", "https://example.org/trade", "Russia and China Trade Tops $200 Billion",
+		"Trade between Russia and China rose again, customs data showed. Energy trade led the rise.")), 0o644)
+	if rep, err := ix.Ingest(ctx, []string{dir}, IngestOptions{}); err != nil || rep.Removed != 1 || rep.Updated != 1 {
+		t.Fatalf("second ingest: %+v, %v", rep, err)
+	}
+	path := filepath.Join(t.TempDir(), SnapshotFile)
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(ctx, path, IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.Check(); err != nil {
+		t.Fatal(err)
+	}
+	stored := loaded.lex
+	loaded.lex = newLexicon()
+	loaded.indexTermsParallel()
+	rebuilt := loaded.lex
+	if stored.live != rebuilt.live || stored.totalLen != rebuilt.totalLen || fmt.Sprint(stored.docLen) != fmt.Sprint(rebuilt.docLen) {
+		t.Fatalf("stored lexicon: %d chunks, %d terms long; rebuilt: %d, %d", stored.live, stored.totalLen, rebuilt.live, rebuilt.totalLen)
+	}
+	if len(stored.postings) != len(rebuilt.postings) {
+		t.Fatalf("%d terms stored, %d rebuilt", len(stored.postings), len(rebuilt.postings))
+	}
+	for term, ps := range rebuilt.postings {
+		if fmt.Sprint(stored.postings[term]) != fmt.Sprint(ps) {
+			t.Errorf("%q: stored %v, rebuilt %v", term, stored.postings[term], ps)
+		}
+	}
+	if _, ok := stored.postings["cocoa"]; ok {
+		t.Error("the removed article's terms were saved")
+	}
+}
+
+func TestDecodeLexiconRejectsDamage(t *testing.T) {
+	l := newLexicon()
+	l.add(0, []string{"trade", "russia", "trade"})
+	l.add(1, []string{"china"})
+	good := l.encode([]int32{0, 1}, 2)
+	if _, err := decodeLexicon(good, 2); err != nil {
+		t.Fatalf("good section: %v", err)
+	}
+	for name, b := range map[string][]byte{
+		"truncated":   good[:len(good)-1],
+		"extra bytes": append(append([]byte{}, good...), 0),
+		"other count": good,
+		"empty":       nil,
+	} {
+		docs := 2
+		if name == "other count" {
+			docs = 3
+		}
+		if _, err := decodeLexicon(b, docs); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

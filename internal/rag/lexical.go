@@ -1,6 +1,9 @@
 package rag
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
 	"sort"
 )
@@ -121,5 +124,126 @@ func (l *lexicon) search(query []string, k int, allow func(int32) bool) []scored
 	if len(out) > k {
 		out = out[:k]
 	}
+	return out
+}
+
+// encode writes the live postings, renumbering each slot with order, as
+//
+//	uvarint docs | docs × uvarint length | uvarint terms |
+//	terms × (uvarint len, term, uvarint n, n × (uvarint doc delta, uvarint tf))
+//
+// with terms sorted and each term's postings by doc.
+func (l *lexicon) encode(order []int32, docs int) []byte {
+	lens := make([]int32, docs)
+	for doc, alive := range l.alive {
+		if alive {
+			lens[order[doc]] = l.docLen[doc]
+		}
+	}
+	terms := make([]string, 0, len(l.postings))
+	for t := range l.postings {
+		terms = append(terms, t)
+	}
+	sort.Strings(terms)
+	out := binary.AppendUvarint(nil, uint64(docs))
+	for _, n := range lens {
+		out = binary.AppendUvarint(out, uint64(n))
+	}
+	var live []posting
+	var body []byte
+	count := 0
+	for _, t := range terms {
+		live = live[:0]
+		for _, p := range l.postings[t] {
+			if l.alive[p.doc] {
+				live = append(live, posting{order[p.doc], p.tf})
+			}
+		}
+		if len(live) == 0 {
+			continue
+		}
+		count++
+		sort.Slice(live, func(i, j int) bool { return live[i].doc < live[j].doc })
+		body = binary.AppendUvarint(body, uint64(len(t)))
+		body = append(body, t...)
+		body = binary.AppendUvarint(body, uint64(len(live)))
+		prev := int32(0)
+		for _, p := range live {
+			body = binary.AppendUvarint(body, uint64(p.doc-prev))
+			body = binary.AppendUvarint(body, uint64(p.tf))
+			prev = p.doc
+		}
+	}
+	out = binary.AppendUvarint(out, uint64(count))
+	return append(out, body...)
+}
+
+// decodeLexicon reads what encode wrote for a snapshot of docs chunks.
+func decodeLexicon(b []byte, docs int) (*lexicon, error) {
+	r := byteReader{b: b}
+	if n := r.uvarint(); n != uint64(docs) {
+		return nil, fmt.Errorf("lexicon holds %d chunks, not %d", n, docs)
+	}
+	l := &lexicon{postings: map[string][]posting{}, docLen: make([]int32, docs), alive: make([]bool, docs), live: docs}
+	for i := range l.docLen {
+		l.docLen[i] = int32(r.uvarint())
+		l.alive[i] = true
+		l.totalLen += int64(l.docLen[i])
+	}
+	terms := r.uvarint()
+	if terms > uint64(len(b)) {
+		return nil, errors.New("bad lexicon term count")
+	}
+	l.postings = make(map[string][]posting, terms)
+	for i := uint64(0); i < terms && r.err == nil; i++ {
+		t := string(r.bytes(r.uvarint()))
+		n := r.uvarint()
+		if n == 0 || n > uint64(docs) {
+			return nil, fmt.Errorf("bad posting count for %q", t)
+		}
+		ps := make([]posting, n)
+		doc := uint64(0)
+		for j := range ps {
+			doc += r.uvarint()
+			tf := r.uvarint()
+			if doc >= uint64(docs) || tf == 0 || tf > 1<<31-1 {
+				return nil, fmt.Errorf("bad posting of %q", t)
+			}
+			ps[j] = posting{int32(doc), int32(tf)}
+		}
+		l.postings[t] = ps
+	}
+	if r.err != nil || len(r.b) != 0 {
+		return nil, errors.New("bad lexicon section")
+	}
+	return l, nil
+}
+
+// byteReader reads uvarints and byte strings, remembering the first error.
+type byteReader struct {
+	b   []byte
+	err error
+}
+
+func (r *byteReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("truncated")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *byteReader) bytes(n uint64) []byte {
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = errors.New("truncated")
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
 	return out
 }

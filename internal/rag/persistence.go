@@ -13,8 +13,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/herald-news/herald/internal/corpus"
@@ -24,6 +26,8 @@ import (
 //
 //	"HERALDIX" | uint32 version | uint32 len | header JSON | uint64 len | gob []snapArticle
 //	| float32 vectors, little-endian, in article and chunk order
+//	| lexicon (version 2): the BM25 postings, so that loading need not
+//	  analyse the text again (see encodeLexicon)
 //	| uint32 CRC-32C of everything before | "HERALDOK"
 //
 // It is written to a temporary file, fsynced, renamed over the old one and
@@ -32,7 +36,7 @@ import (
 const (
 	snapshotMagic   = "HERALDIX"
 	snapshotTrailer = "HERALDOK"
-	snapshotVersion = 1
+	snapshotVersion = 2
 	// SnapshotFile is the snapshot's name inside a data directory.
 	SnapshotFile = "index.herald"
 )
@@ -47,6 +51,9 @@ type snapshotHeader struct {
 	Articles   int       `json:"articles"`
 	Chunks     int       `json:"chunks"`
 	Saved      time.Time `json:"saved"`
+	// Analyzer names the text analysis behind the stored postings; when it
+	// is not the running one, the postings are rebuilt from the text.
+	Analyzer string `json:"analyzer,omitempty"`
 }
 
 type snapArticle struct {
@@ -168,7 +175,7 @@ func (ix *Index) encodeLocked(w io.Writer) error {
 	sortSnap(arts)
 	head, err := json.Marshal(snapshotHeader{
 		Embedder: ix.embedder.Name(), Dimension: ix.embedder.Dimension(), ChunkWords: ix.chunkWords,
-		Articles: len(arts), Chunks: len(ix.chunkSlot), Saved: time.Now().UTC(),
+		Articles: len(arts), Chunks: len(ix.chunkSlot), Saved: time.Now().UTC(), Analyzer: analyzerName,
 	})
 	if err != nil {
 		return err
@@ -190,9 +197,15 @@ func (ix *Index) encodeLocked(w io.Writer) error {
 		return err
 	}
 	buf := make([]byte, 0, 4*ix.embedder.Dimension()*64)
+	// order maps a chunk's slot to its slot once loaded: its place in the
+	// snapshot.
+	order := make([]int32, len(ix.chunks))
+	next := int32(0)
 	for _, sa := range arts {
 		a := ix.articles[sa.ID]
 		for _, slot := range a.slots {
+			order[slot] = next
+			next++
 			for _, x := range ix.chunks[slot].vector {
 				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
 			}
@@ -204,7 +217,10 @@ func (ix *Index) encodeLocked(w io.Writer) error {
 			}
 		}
 	}
-	_, err = w.Write(buf)
+	if _, err := w.Write(buf); err != nil {
+		return err
+	}
+	_, err = w.Write(ix.lex.encode(order, int(next)))
 	return err
 }
 
@@ -243,8 +259,9 @@ func Load(ctx context.Context, path string, opts IndexOptions) (*Index, error) {
 		return nil, corrupt("checksum mismatch")
 	}
 	p := payload[len(snapshotMagic):]
-	if v := binary.LittleEndian.Uint32(p); v != snapshotVersion {
-		return nil, fmt.Errorf("loading %s: snapshot version %d is not supported (want %d): re-index with `herald ingest --reindex PATH…`", path, v, snapshotVersion)
+	version := binary.LittleEndian.Uint32(p)
+	if version != 1 && version != snapshotVersion {
+		return nil, fmt.Errorf("loading %s: snapshot version %d is not supported (want %d): re-index with `herald ingest --reindex PATH…`", path, version, snapshotVersion)
 	}
 	hlen := int(binary.LittleEndian.Uint32(p[4:]))
 	p = p[8:]
@@ -281,21 +298,26 @@ func Load(ctx context.Context, path string, opts IndexOptions) (*Index, error) {
 	}
 	p = p[blen:]
 	dim := head.Dimension
-	if len(p) != 4*dim*head.Chunks {
+	if len(p) < 4*dim*head.Chunks || (version == 1 && len(p) != 4*dim*head.Chunks) {
 		return nil, corrupt("vector section size")
 	}
+	lexSection := p[4*dim*head.Chunks:]
 	slab := make([]float32, dim*head.Chunks)
 	for i := range slab {
 		slab[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
 	}
-	data, payload, p = nil, nil, nil
+	var lex *lexicon
+	if version >= 2 && head.Analyzer == analyzerName {
+		if lex, err = decodeLexicon(lexSection, head.Chunks); err != nil {
+			return nil, corrupt(err.Error())
+		}
+	}
+	data, payload, p, lexSection = nil, nil, nil, nil
 
 	vectors := make([]ChunkVector, 0, head.Chunks)
-	terms := make([]string, 0, 512)
 	next := 0
 	for _, sa := range arts {
 		a := &article{Article: corpus.Article{ID: sa.ID, Title: sa.Title, URL: sa.URL, Body: sa.Body, Source: sa.Source, Hash: sa.Hash, Date: sa.Date, Line: sa.Line}}
-		titleTerms := ix.an.terms(nil, a.Title)
 		for _, sc := range sa.Chunks {
 			if next >= head.Chunks || sc.Start < 0 || sc.End > len(a.Body) || sc.Start > sc.End {
 				return nil, corrupt("bad chunk of " + a.ID)
@@ -307,8 +329,6 @@ func Load(ctx context.Context, path string, opts IndexOptions) (*Index, error) {
 			ix.chunks = append(ix.chunks, c)
 			ix.chunkSlot[c.id] = slot
 			a.slots = append(a.slots, slot)
-			terms = ix.an.terms(append(terms[:0], titleTerms...), c.text())
-			ix.lex.add(slot, terms)
 			vectors = append(vectors, ChunkVector{ChunkID: c.id, Date: a.Date, Vector: c.vector})
 		}
 		ix.articles[a.ID] = a
@@ -316,8 +336,48 @@ func Load(ctx context.Context, path string, opts IndexOptions) (*Index, error) {
 	if next != head.Chunks || len(arts) != head.Articles {
 		return nil, corrupt("counts do not match the header")
 	}
+	if lex != nil {
+		ix.lex = lex
+	} else {
+		ix.indexTermsParallel() // an older snapshot, or another analyzer
+	}
 	if err := ix.store.Add(ctx, vectors); err != nil {
 		return nil, fmt.Errorf("loading %s into the vector store: %w", path, err)
 	}
 	return ix, nil
+}
+
+// loadBatch is how many chunks are analysed at a time while loading: enough
+// to keep every CPU busy, few enough to bound the term lists held at once.
+const loadBatch = 4096
+
+// indexTermsParallel fills the lexical index with every chunk's terms,
+// analysing the text on every CPU and adding the terms in slot order. The
+// lexicon is rebuilt rather than stored: the text is in the snapshot anyway.
+func (ix *Index) indexTermsParallel() {
+	workers := runtime.GOMAXPROCS(0)
+	caches := make([]map[string]string, workers)
+	for w := range caches {
+		caches[w] = make(map[string]string, 1<<15)
+	}
+	terms := make([][]string, loadBatch)
+	for lo := 0; lo < len(ix.chunks); lo += loadBatch {
+		hi := min(lo+loadBatch, len(ix.chunks))
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := lo + w; i < hi; i += workers {
+					c := ix.chunks[i]
+					terms[i-lo] = ix.an.termsCached(ix.an.termsCached(nil, c.art.Title, caches[w]), c.text(), caches[w])
+				}
+			}()
+		}
+		wg.Wait()
+		for i := lo; i < hi; i++ {
+			ix.lex.add(int32(i), terms[i-lo])
+			terms[i-lo] = nil
+		}
+	}
 }
