@@ -26,7 +26,7 @@ var stopWords = func() map[string]bool {
 
 // analyzerName identifies the analysis below; change it whenever the terms
 // it makes change, so that stored postings are rebuilt.
-const analyzerName = "words-stop-snowball-en-v1"
+const analyzerName = "words-stop-demonyms-snowball-en-v2"
 
 // analyzer turns text into index terms: lower-cased words and numbers, stop
 // words dropped, words stemmed with the Snowball English stemmer. Stems are
@@ -34,9 +34,49 @@ const analyzerName = "words-stop-snowball-en-v1"
 type analyzer struct {
 	mu    sync.RWMutex
 	stems map[string]string
+	// fold, when set, replaces words before stemming (demonyms).
+	fold map[string]string
 }
 
 func newAnalyzer() *analyzer { return &analyzer{stems: make(map[string]string, 1<<14)} }
+
+// newIndexAnalyzer returns the analyzer of the lexical index, which also
+// folds demonyms into their country ("Russian" → "russia"), so that a
+// question about Russian trade finds an article about Russia's trade. The
+// local embedder keeps the plain analyzer: its vectors stay as they were.
+func newIndexAnalyzer() *analyzer {
+	an := newAnalyzer()
+	an.fold = demonyms
+	return an
+}
+
+// demonyms maps the adjective or people of a country or region, as news
+// writes them, to its name.
+var demonyms = func() map[string]string {
+	m := map[string]string{}
+	for _, pair := range strings.Fields(`russian:russia chinese:china ukrainian:ukraine japanese:japan indian:india
+		german:germany french:france british:britain iranian:iran iraqi:iraq israeli:israel syrian:syria
+		turkish:turkey korean:korea pakistani:pakistan afghan:afghanistan egyptian:egypt brazilian:brazil
+		mexican:mexico canadian:canada italian:italy spanish:spain dutch:netherlands swiss:switzerland
+		swedish:sweden norwegian:norway finnish:finland danish:denmark greek:greece european:europe
+		african:africa asian:asia kazakh:kazakhstan mongolian:mongolia vietnamese:vietnam
+		indonesian:indonesia belarusian:belarus georgian:georgia venezuelan:venezuela cuban:cuba
+		argentine:argentina argentinian:argentina australian:australia taiwanese:taiwan serbian:serbia
+		hungarian:hungary romanian:romania bulgarian:bulgaria czech:czechia austrian:austria
+		belgian:belgium portuguese:portugal irish:ireland scottish:scotland nigerian:nigeria
+		kenyan:kenya ethiopian:ethiopia saudi:saudi emirati:emirates qatari:qatar kuwaiti:kuwait
+		libyan:libya algerian:algeria moroccan:morocco tunisian:tunisia sudanese:sudan
+		thai:thailand malaysian:malaysia filipino:philippines singaporean:singapore burmese:myanmar
+		uzbek:uzbekistan kyrgyz:kyrgyzstan tajik:tajikistan turkmen:turkmenistan armenian:armenia
+		azerbaijani:azerbaijan chilean:chile colombian:colombia peruvian:peru`) {
+		adj, country, _ := strings.Cut(pair, ":")
+		m[adj] = country
+		if !strings.HasSuffix(adj, "ese") && !strings.HasSuffix(adj, "ish") && !strings.HasSuffix(adj, "ch") && !strings.HasSuffix(adj, "ss") {
+			m[adj+"s"] = country // "Russians", "Afghans"
+		}
+	}
+	return m
+}()
 
 // terms appends the index terms of text to dst.
 func (an *analyzer) terms(dst []string, text string) []string {
@@ -52,6 +92,9 @@ func (an *analyzer) terms(dst []string, text string) []string {
 }
 
 func (an *analyzer) stem(w string) string {
+	if f, ok := an.fold[w]; ok {
+		w = f
+	}
 	an.mu.RLock()
 	s, ok := an.stems[w]
 	an.mu.RUnlock()

@@ -1,6 +1,7 @@
 package rag
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,5 +106,24 @@ func TestParsePeriod(t *testing.T) {
 		if ok != tt.ok || (ok && p.String() != tt.want) {
 			t.Errorf("ParsePeriod(%q) = %v, %v; want %s, %v", tt.in, p, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestIndexAnalyzerFoldsDemonyms(t *testing.T) {
+	an := newIndexAnalyzer()
+	tests := []struct{ a, b string }{
+		{"Russian trade", "Russia's trade"},
+		{"Russians voted", "Russia voted"},
+		{"Chinese exports", "China exports"},
+		{"the Afghans", "Afghanistan"},
+		{"French wine", "France wine"},
+	}
+	for _, tt := range tests {
+		if a, b := an.terms(nil, tt.a), an.terms(nil, tt.b); strings.Join(a, " ") != strings.Join(b, " ") {
+			t.Errorf("%q → %v but %q → %v", tt.a, a, tt.b, b)
+		}
+	}
+	if got := newAnalyzer().terms(nil, "Russian"); len(got) != 1 || got[0] == "russia" {
+		t.Errorf("the embedder's analyzer folded a demonym: %v", got)
 	}
 }
