@@ -15,13 +15,14 @@ import (
 // eval measures answer quality on a public question set.
 func (a *app) eval(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "squad" {
-		return usageError("usage: herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--json] PATH")
+		return usageError("usage: herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH")
 	}
 	fs := newFlagSet("eval squad", a.stderr, &a.cfg)
 	limit := fs.Int("limit", 0, "ask only `N` questions, drawn at random (0: all)")
 	seed := fs.Uint64("seed", 1, "random `seed` for --limit")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
 	modes := fs.String("retrieval", "bm25,vector,hybrid", "retrieval `modes` to measure, comma-separated")
+	unanswerable := fs.Bool("unanswerable", false, "also ask the questions of half the pages against an index of the other half")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
@@ -46,7 +47,7 @@ func (a *app) eval(ctx context.Context, args []string) error {
 	}
 	last := time.Now()
 	rep, err := eval.Run(ctx, ds, eval.Options{
-		Limit: *limit, Seed: *seed, Retrievals: retrievals,
+		Limit: *limit, Seed: *seed, Retrievals: retrievals, Unanswerable: *unanswerable,
 		Progress: func(done, total int) {
 			if time.Since(last) >= 5*time.Second || done == total {
 				last = time.Now()
@@ -80,4 +81,8 @@ func writeEvalTable(a *app, rep eval.Report) {
 			m.RecallAt1, m.RecallAt5, m.RecallAt20, m.MRR, m.BestSentence, m.WholeAnswer, m.NoAnswer, m.AskP50Ms, m.AskP99Ms)
 	}
 	tw.Flush()
+	if u := rep.Unanswerable; u != nil {
+		fmt.Fprintf(a.stdout, "unanswerable (pages left out of the index): %d questions, %.3f answered (%.3f with the partial-match warning), %.3f refused\n",
+			u.Questions, u.Answered, u.Flagged, 1-u.Answered)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/herald-news/herald/internal/corpus"
 	"github.com/herald-news/herald/internal/rag"
 )
 
@@ -30,6 +31,10 @@ type Options struct {
 	Index rag.IndexOptions
 	// Progress, when set, is told how many questions of how many are done.
 	Progress func(done, total int)
+	// Unanswerable also measures how often Herald answers a question whose
+	// article is not in the index: it indexes half the dataset's pages and
+	// asks the questions of the other half (hybrid retrieval).
+	Unanswerable bool
 }
 
 // Report holds the figures of a run.
@@ -44,6 +49,19 @@ type Report struct {
 	// IngestSeconds is the time taken to build the index.
 	IngestSeconds float64 `json:"ingest_seconds"`
 	Modes         []Mode  `json:"modes"`
+	// Unanswerable is set when Options.Unanswerable asked for it.
+	Unanswerable *Unanswerable `json:"unanswerable,omitempty"`
+}
+
+// Unanswerable tells how Herald treats questions the index cannot answer:
+// those of pages left out of it.
+type Unanswerable struct {
+	Questions int `json:"questions"`
+	// Answered is the share that got an answer rather than "the corpus does
+	// not cover this"; Flagged the share answered with the warning that the
+	// passages match only part of the question.
+	Answered float64 `json:"answered"`
+	Flagged  float64 `json:"flagged"`
 }
 
 // Mode holds the figures of one retrieval mode. Shares are between 0 and 1.
@@ -108,7 +126,60 @@ func Run(ctx context.Context, ds Dataset, opts Options) (Report, error) {
 		}
 		rep.Modes = append(rep.Modes, m)
 	}
+	if opts.Unanswerable {
+		u, err := unanswerable(ctx, ds, items, opts)
+		if err != nil {
+			return Report{}, err
+		}
+		rep.Unanswerable = &u
+	}
 	return rep, nil
+}
+
+// unanswerable indexes the articles of every other page and asks the
+// questions of the pages left out.
+func unanswerable(ctx context.Context, ds Dataset, items []Item, opts Options) (Unanswerable, error) {
+	page := func(articleID string) string { return articleID[:strings.LastIndexByte(articleID, ':')] }
+	pages := map[string]int{}
+	for _, a := range ds.Articles {
+		if _, ok := pages[page(a.ID)]; !ok {
+			pages[page(a.ID)] = len(pages)
+		}
+	}
+	var kept []corpus.Article
+	for _, a := range ds.Articles {
+		if pages[page(a.ID)]%2 == 0 {
+			kept = append(kept, a)
+		}
+	}
+	ix := rag.NewIndex(opts.Index)
+	if _, err := ix.IngestArticles(ctx, kept); err != nil {
+		return Unanswerable{}, fmt.Errorf("ingesting half of %s: %w", ds.Name, err)
+	}
+	engine := rag.NewEngine(ix, rag.EngineOptions{Now: func() time.Time { return evalAsOf }})
+	var u Unanswerable
+	var answered, flagged int
+	for _, it := range items {
+		if pages[page(it.ArticleID)]%2 == 0 {
+			continue
+		}
+		a, err := engine.Ask(ctx, it.Question, rag.AskOptions{})
+		if err != nil {
+			return u, fmt.Errorf("question %s: %w", it.ID, err)
+		}
+		u.Questions++
+		if a.Found {
+			answered++
+			if strings.Contains(a.Note, rag.PartialMatchNote) {
+				flagged++
+			}
+		}
+	}
+	if u.Questions > 0 {
+		u.Answered = float64(answered) / float64(u.Questions)
+		u.Flagged = float64(flagged) / float64(u.Questions)
+	}
+	return u, nil
 }
 
 // Sample returns limit items drawn at random with seed, in a stable order;

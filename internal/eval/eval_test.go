@@ -142,13 +142,18 @@ func TestLoadSQuADErrors(t *testing.T) {
 // by hand.
 func TestRunOnASmallSet(t *testing.T) {
 	ds := smallSet()
-	rep, err := Run(context.Background(), ds, Options{Retrievals: []rag.Retrieval{rag.KeywordsOnly}})
+	rep, err := Run(context.Background(), ds, Options{Retrievals: []rag.Retrieval{rag.KeywordsOnly}, Unanswerable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := rep.Modes[0]
 	if rep.Questions != 3 || m.RecallAt1 != 1 || m.MRR != 1 || m.BestSentence != 1 || m.WholeAnswer != 1 || m.NoAnswer != 0 {
 		t.Errorf("report %+v, mode %+v", rep, m)
+	}
+	// Pages 0 and 2 are indexed; the Tesla question of page 1 is not
+	// answered from the museum or oxygen.
+	if u := rep.Unanswerable; u == nil || u.Questions != 1 || u.Answered != 0 {
+		t.Errorf("unanswerable: %+v", rep.Unanswerable)
 	}
 }
 
@@ -161,7 +166,7 @@ func smallSet() Dataset {
 		{"Oxygen", "Oxygen is a chemical element with symbol O and atomic number 8.", "What is the atomic number of oxygen?", "8"},
 	}
 	for i, p := range paras {
-		id := "small:" + string(rune('0'+i))
+		id := "small:" + string(rune('0'+i)) + ":0"
 		ds.Articles = append(ds.Articles, article(id, p.title, p.body, path))
 		ds.Items = append(ds.Items, Item{ID: id, Question: p.q, ArticleID: id, Answers: []string{p.a}})
 	}

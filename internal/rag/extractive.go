@@ -47,8 +47,12 @@ const (
 const DefaultMinCoverage = 0.35
 
 // partialCoverage is the coverage under which an answer is flagged as
-// matching only part of the question.
+// matching only part of the question, with PartialMatchNote.
 const partialCoverage = 0.5
+
+// PartialMatchNote is the note of an answer whose passages match only part of
+// the question.
+const PartialMatchNote = "These passages match only part of the question: check that they answer it."
 
 // NewExtractive returns an extractive answerer that weighs terms with ts
 // (usually the Index).
@@ -171,7 +175,7 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 	}
 	a := Answer{Question: q.Text, Text: strings.Join(parts, " "), Found: true, Citations: cs.list, Answerer: "extractive"}
 	if best < partialCoverage {
-		a.Note = "These passages match only part of the question: check that they answer it."
+		a.Note = PartialMatchNote
 	}
 	return a, nil
 }
