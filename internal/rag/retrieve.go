@@ -93,7 +93,8 @@ const (
 )
 
 // Search runs hybrid retrieval: BM25 over chunk text and title, fused with
-// vector similarity by reciprocal rank, filtered by date, capped per article.
+// vector similarity by normalised scores, reranked by best sentence, filtered
+// by date, capped per article.
 // A question with no content words returns the newest passages of the period.
 func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) ([]Passage, error) {
 	ps, _, err := ix.SearchDetailed(ctx, text, opts)
