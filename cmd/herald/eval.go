@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -39,7 +40,9 @@ func (a *app) eval(ctx context.Context, args []string) error {
 		if err != nil {
 			return usageError("--retrieval: %v", err)
 		}
-		retrievals = append(retrievals, r)
+		if !slices.Contains(retrievals, r) {
+			retrievals = append(retrievals, r)
+		}
 	}
 	ds, err := eval.LoadSQuAD(pos[0])
 	if err != nil {
@@ -75,10 +78,10 @@ func writeEvalTable(a *app, rep eval.Report) {
 	}
 	fmt.Fprintln(a.stdout)
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "retrieval\tR@1\tR@5\tR@20\tMRR\tbest sentence\twhole answer\tno answer\tp50 ms\tp99 ms\t")
+	fmt.Fprintln(tw, "retrieval\tR@1\tR@5\tR@20\tMRR\tbest sentence\twhole answer\tno answer\tanswer words\tp50 ms\tp99 ms\t")
 	for _, m := range rep.Modes {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t\n", m.Retrieval,
-			m.RecallAt1, m.RecallAt5, m.RecallAt20, m.MRR, m.BestSentence, m.WholeAnswer, m.NoAnswer, m.AskP50Ms, m.AskP99Ms)
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.1f\t\n", m.Retrieval,
+			m.RecallAt1, m.RecallAt5, m.RecallAt20, m.MRR, m.BestSentence, m.WholeAnswer, m.NoAnswer, m.AnswerWords, m.AskP50Ms, m.AskP99Ms)
 	}
 	tw.Flush()
 	if u := rep.Unanswerable; u != nil {

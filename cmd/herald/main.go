@@ -9,7 +9,7 @@
 //	herald sources [--json] [--k N] QUESTION
 //	herald chat
 //	herald serve
-//	herald eval squad [--limit N] [--seed N] [--json] PATH
+//	herald eval squad [--limit N] [--seed N] [--retrieval MODES] [--unanswerable] [--json] PATH
 //
 // With no configuration at all, herald answers from a small built-in sample
 // corpus, offline.
@@ -72,7 +72,8 @@ Usage:
   herald ingest [--strict] [--reindex] PATH...         index article files and directories
   herald chat                                          try the bot's commands at a prompt
   herald serve                                         run the Discord bot (needs DISCORD_TOKEN; see README)
-  herald eval squad [--limit N] [--seed N] [--json] PATH  measure retrieval and answers on SQuAD v1.1 dev
+  herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH
+                                                       measure retrieval and answers on SQuAD v1.1 dev
   herald help                                          show this help
 
 Common flags: --data DIR (index directory, default ./herald-data, or HERALD_DATA).

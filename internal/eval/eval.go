@@ -81,14 +81,17 @@ type Mode struct {
 	// NoAnswer is the share of questions Herald said the corpus does not
 	// answer.
 	NoAnswer float64 `json:"no_answer"`
-	// AskP50Ms and AskP99Ms are the latencies of one question (ranking and
-	// answering), in milliseconds.
+	// AnswerWords is the mean length of the answers given, in words.
+	AnswerWords float64 `json:"answer_words"`
+	// AskP50Ms and AskP99Ms are the latencies of Engine.Ask, in
+	// milliseconds, with Options.Workers questions in flight at once.
 	AskP50Ms float64 `json:"ask_p50_ms"`
 	AskP99Ms float64 `json:"ask_p99_ms"`
 }
 
-// evalAsOf is the reference time of relative dates in questions.
-var evalAsOf = squadDate.AddDate(0, 0, 1)
+// evalAsOf is the reference time of relative dates in questions: the day
+// of every article, so that "today" finds them.
+var evalAsOf = squadDate
 
 // Run ingests the dataset's articles into a fresh index and asks the
 // questions in each retrieval mode.
@@ -202,6 +205,7 @@ type outcome struct {
 	rank        int // 1-based rank of the gold article; 0 when not in the top 20
 	best, whole bool
 	found       bool
+	words       int
 	took        time.Duration
 }
 
@@ -258,7 +262,6 @@ feed:
 // and for the answer a user would get.
 func ask(ctx context.Context, engine *rag.Engine, it Item, r rag.Retrieval) (outcome, error) {
 	var o outcome
-	start := time.Now()
 	ranked, err := engine.Rank(ctx, it.Question, rag.AskOptions{K: 20, Retrieval: r})
 	if err != nil {
 		return o, fmt.Errorf("question %s: %w", it.ID, err)
@@ -269,6 +272,7 @@ func ask(ctx context.Context, engine *rag.Engine, it Item, r rag.Retrieval) (out
 			break
 		}
 	}
+	start := time.Now()
 	a, err := engine.Ask(ctx, it.Question, rag.AskOptions{Retrieval: r})
 	if err != nil {
 		return o, fmt.Errorf("question %s: %w", it.ID, err)
@@ -277,6 +281,7 @@ func ask(ctx context.Context, engine *rag.Engine, it Item, r rag.Retrieval) (out
 	o.found = a.Found
 	if a.Found {
 		sentences := AnswerSentences(a.Text)
+		o.words = len(strings.Fields(strings.Join(sentences, " ")))
 		if len(sentences) > 0 {
 			o.best = ContainsAny(sentences[0], it.Answers)
 		}
@@ -291,7 +296,12 @@ func summarise(r rag.Retrieval, outs []outcome) Mode {
 		return m
 	}
 	var took []time.Duration
+	var words, answered float64
 	for _, o := range outs {
+		if o.found {
+			words += float64(o.words)
+			answered++
+		}
 		if o.rank == 1 {
 			m.RecallAt1++
 		}
@@ -316,6 +326,9 @@ func summarise(r rag.Retrieval, outs []outcome) Mode {
 	n := float64(len(outs))
 	for _, f := range []*float64{&m.RecallAt1, &m.RecallAt5, &m.RecallAt20, &m.MRR, &m.BestSentence, &m.WholeAnswer, &m.NoAnswer} {
 		*f /= n
+	}
+	if answered > 0 {
+		m.AnswerWords = words / answered
 	}
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 	m.AskP50Ms = ms(took[len(took)/2])

@@ -372,17 +372,36 @@ func ParsePeriod(s string, now time.Time) (Period, bool) {
 
 // mentionWords returns the words of a date phrase that an article about
 // that time would contain: its month names, spelt out, and its years. It
-// returns nothing when the phrase names no year ("yesterday", "Feb 4").
-func mentionWords(phrase string) []string {
+// returns nothing when the phrase names no year ("yesterday", "Feb 4") or
+// opens or spans a range ("before 2001", "between March 1 and March 5,
+// 2019"), whose dates a mention cannot stand for.
+func mentionWords(phrase string, p Period) []string {
+	if p.From.IsZero() || p.To.IsZero() {
+		return nil
+	}
 	years := reFourDigits.FindAllString(phrase, -1)
-	if len(years) == 0 {
+	if len(years) != 1 {
 		return nil
 	}
 	var out []string
+	seen := map[string]bool{}
 	for _, w := range strings.FieldsFunc(strings.ToLower(phrase), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		if m, ok := monthNames[w]; ok {
+		if rangeWords[w] {
+			return nil
+		}
+		if m, ok := monthNames[w]; ok && !seen[m.String()] {
+			seen[m.String()] = true
 			out = append(out, m.String())
 		}
 	}
-	return append(out, years...)
+	if len(out) > 1 {
+		return nil // two months: a range
+	}
+	return append(out, years[0])
+}
+
+// rangeWords make a date phrase a range rather than one date.
+var rangeWords = map[string]bool{
+	"between": true, "from": true, "to": true, "through": true, "until": true, "till": true,
+	"since": true, "after": true, "before": true, "by": true, "and": true,
 }

@@ -101,43 +101,36 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 	if k <= 0 {
 		k = e.k
 	}
-	var (
-		a    Answer
-		info SearchInfo
-	)
-	emptyAnswer, empty := e.emptyPeriod(q)
-	if !empty {
-		if a, info, err = e.answer(ctx, q, SearchOptions{K: k, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval}); err != nil {
-			return Answer{}, err
-		}
+	r, err := e.retrieve(ctx, q, SearchOptions{K: k, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
+	if err != nil {
+		return Answer{}, fmt.Errorf("answering: %w", err)
+	}
+	if r.empty && r.mention == nil {
+		a := r.emptyAnswer
+		a.Took = time.Since(start)
+		return a, nil
+	}
+	aq := q
+	if r.mention != nil {
+		aq.Query, aq.Period = q.Text, Period{}
+	}
+	a, err := e.answerer.Answer(ctx, aq, r.passages)
+	if err != nil {
+		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
 	var notes []string
-	period := q.Period
-	if !a.Found && !q.Period.IsZero() {
-		// A date may name when something happened rather than when it was
-		// reported: look for articles of any date that mention it.
-		ma, minfo, mentioned, err := e.answerFromMentions(ctx, q, k, opts.Retrieval)
-		if err != nil {
-			return Answer{}, err
-		}
-		switch {
-		case mentioned != nil && empty:
-			a, info, period = ma, minfo, Period{}
-			notes = append(notes, "No article in the corpus is dated "+q.Period.String()+", so this answer comes from articles that mention "+mentioned.words+".")
-		case mentioned != nil:
-			a, info, period = ma, minfo, Period{}
-			notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from articles of other dates that mention "+mentioned.words+".")
-		case empty:
-			emptyAnswer.Took = time.Since(start)
-			return emptyAnswer, nil
-		default:
-			notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
-		}
-	} else if !q.Period.IsZero() {
+	a.Question, a.Period = question, q.Period
+	switch {
+	case r.mention != nil && r.empty:
+		a.Period = Period{}
+		notes = append(notes, "No article in the corpus is dated "+q.Period.String()+", so this answer comes from articles that mention "+r.mention.words+".")
+	case r.mention != nil:
+		a.Period = Period{}
+		notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from articles of other dates that mention "+r.mention.words+".")
+	case !q.Period.IsZero():
 		notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
 	}
-	a.Question, a.Period = question, period
-	if info.VectorError != nil {
+	if r.info.VectorError != nil {
 		notes = append(notes, "The embedding service is unavailable, so only keyword search was used.")
 	}
 	if a.Note != "" {
@@ -148,58 +141,70 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 	return a, nil
 }
 
-// answer retrieves passages for q and has the answerer write from them.
-func (e *Engine) answer(ctx context.Context, q Question, so SearchOptions) (Answer, SearchInfo, error) {
-	passages, info, err := e.index.SearchDetailed(ctx, q.Query, so)
-	if err != nil {
-		return Answer{}, info, fmt.Errorf("answering: %w", err)
-	}
-	a, err := e.answerer.Answer(ctx, q, passages)
-	if err != nil {
-		return Answer{}, info, fmt.Errorf("answering: %w", err)
-	}
-	return a, info, nil
+// retrieval is what a question retrieved, and from where.
+type retrieval struct {
+	passages []Passage
+	info     SearchInfo
+	// empty is set when no article is dated within the question's period;
+	// emptyAnswer then says so and names the nearest dates.
+	empty       bool
+	emptyAnswer Answer
+	// mention is set when the passages come from articles of other dates
+	// that mention the question's date.
+	mention *mention
 }
 
-// mention says which date words an answer from other dates mentions.
+// mention names the date words that passages from other dates mention.
 type mention struct{ words string }
 
-// answerFromMentions answers q from articles of any date whose passages
-// mention the years (and months) of its date phrase, searching with the date
-// words kept. It reports nil when the phrase names no year or nothing
-// mentions it.
-func (e *Engine) answerFromMentions(ctx context.Context, q Question, k int, r Retrieval) (Answer, SearchInfo, *mention, error) {
-	words := mentionWords(q.DatePhrase)
-	if len(words) == 0 {
-		return Answer{}, SearchInfo{}, nil, nil
-	}
-	want := e.index.Terms(strings.Join(words, " "))
-	passages, info, err := e.index.SearchDetailed(ctx, q.Text, SearchOptions{K: 4 * k, Retrieval: r})
-	if err != nil {
-		return Answer{}, info, nil, fmt.Errorf("answering from mentions of %s: %w", q.DatePhrase, err)
-	}
-	kept := passages[:0]
-	for _, p := range passages {
-		if hasAll(toSet(e.index.Terms(p.Title+"\n"+p.Text)), want) {
-			kept = append(kept, p)
+// retrieve finds the passages for q, the one decision behind Ask, Sources
+// and Rank. A date may say when something happened rather than when it was
+// reported. When it names a year and no article is dated within it, the
+// passages are those of any date that mention the year (and month),
+// searched with the date words kept. When articles of the period exist but
+// none covers the question, they are narrowed to the sentences that mention
+// it, so that the answer quotes the date.
+func (e *Engine) retrieve(ctx context.Context, q Question, so SearchOptions) (retrieval, error) {
+	var r retrieval
+	r.emptyAnswer, r.empty = e.emptyPeriod(q)
+	if !r.empty {
+		ps, info, err := e.index.SearchDetailed(ctx, q.Query, so)
+		if err != nil {
+			return r, err
+		}
+		r.passages, r.info = ps, info
+		if q.Period.IsZero() || bestCoverage(ps) >= DefaultMinCoverage {
+			return r, nil
 		}
 	}
-	if len(kept) > k {
-		kept = kept[:k]
+	words := mentionWords(q.DatePhrase, q.Period)
+	if len(words) == 0 {
+		return r, nil
 	}
-	if len(kept) == 0 {
-		return Answer{}, info, nil, nil
-	}
-	mq := q
-	mq.Query, mq.Period = q.Text, Period{}
-	a, err := e.answerer.Answer(ctx, mq, kept)
+	mso := so
+	mso.K, mso.Period, mso.Recent = 4*so.K, Period{}, false
+	ps, info, err := e.index.SearchDetailed(ctx, q.Text, mso)
 	if err != nil {
-		return Answer{}, info, nil, fmt.Errorf("answering from mentions of %s: %w", q.DatePhrase, err)
+		return r, fmt.Errorf("searching articles that mention %s: %w", strings.Join(words, " "), err)
 	}
-	if !a.Found {
-		return Answer{}, info, nil, nil
+	// No article is dated then, so the date cannot be a publication date
+	// here: passages that name it may answer. When articles of that date
+	// exist but do not answer, only sentences of other articles that name
+	// it may.
+	mentioned := e.index.mentioning(ps, q.Text, words, so.K, !r.empty)
+	if bestCoverage(mentioned) < DefaultMinCoverage {
+		return r, nil
 	}
-	return a, info, &mention{words: strings.Join(words, " ")}, nil
+	r.passages, r.info, r.mention = mentioned, info, &mention{words: strings.Join(words, " ")}
+	return r, nil
+}
+
+func bestCoverage(ps []Passage) float64 {
+	best := 0.0
+	for _, p := range ps {
+		best = max(best, p.Coverage)
+	}
+	return best
 }
 
 func (e *Engine) question(text string, asOf time.Time) (Question, error) {
@@ -268,11 +273,15 @@ func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) 
 	if k <= 0 {
 		k = 5
 	}
-	passages, err := e.index.Search(ctx, q.Query, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
+	r, err := e.retrieve(ctx, q, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
 	if err != nil {
 		return nil, q.Period, fmt.Errorf("finding sources: %w", err)
 	}
-	qterms := e.index.Terms(q.Query)
+	passages, query, period := r.passages, q.Query, q.Period
+	if r.mention != nil {
+		query, period = q.Text, Period{}
+	}
+	qterms := e.index.Terms(query)
 	weights := termWeights{}
 	for _, t := range qterms {
 		weights[t] = e.index.IDF(t)
@@ -291,7 +300,7 @@ func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) 
 	for i := range out {
 		out[i].N = i + 1
 	}
-	return out, q.Period, nil
+	return out, period, nil
 }
 
 // bestSentence returns the sentence of text that covers most of weights.
@@ -306,8 +315,8 @@ func (e *Engine) bestSentence(text string, weights termWeights) string {
 }
 
 // Rank returns the articles that best match a question, best first, one
-// passage each: the ranking that [Engine.Sources] quotes from, without
-// dropping weak matches. K defaults to 20.
+// passage each: the passages Ask and Sources draw on, without dropping weak
+// matches. K defaults to 20.
 func (e *Engine) Rank(ctx context.Context, question string, opts AskOptions) ([]Passage, error) {
 	q, err := e.question(question, opts.AsOf)
 	if err != nil {
@@ -317,18 +326,9 @@ func (e *Engine) Rank(ctx context.Context, question string, opts AskOptions) ([]
 	if k <= 0 {
 		k = 20
 	}
-	so := SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval}
-	query := q.Query
-	if _, empty := e.emptyPeriod(q); empty {
-		// As Ask does, take the date as words to look for.
-		if len(mentionWords(q.DatePhrase)) == 0 {
-			return nil, nil
-		}
-		query, so.Period = q.Text, Period{}
-	}
-	ps, err := e.index.Search(ctx, query, so)
+	r, err := e.retrieve(ctx, q, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
 	if err != nil {
 		return nil, fmt.Errorf("ranking articles: %w", err)
 	}
-	return ps, nil
+	return r.passages, nil
 }

@@ -193,6 +193,10 @@ func TestAskDateMentionedNotPublished(t *testing.T) {
 			"The Treaty of Good-Neighbourliness and Friendly Cooperation was signed by Russia and China in 2001. Both sides praised it."),
 		"rain.txt": seedArticle("2001-07-16", "https://example.org/rain", "Summer Rain",
 			"Heavy rain fell on Moscow during the summer, forecasters said."),
+		"bank.txt": seedArticle("2026-01-20", "https://example.org/bank", "Central Bank Briefing",
+			"The central bank raised interest rates sharply in 2018 to fight inflation. Its new headquarters opened in 2024 after years of delays."),
+		"football.txt": seedArticle("2024-05-02", "https://example.org/football", "Cup Final",
+			"The home side won the cup final on penalties."),
 	}
 	ix := NewIndex(IndexOptions{})
 	if _, err := ix.Ingest(context.Background(), []string{writeCorpus(t, files)}, IngestOptions{}); err != nil {
@@ -207,6 +211,10 @@ func TestAskDateMentionedNotPublished(t *testing.T) {
 		{"What did Russia and China sign in July 2001?", "No article dated 2001-07-01 to 2001-07-31 answers this", "", false},
 		{"Which treaty did Russia and China sign in 1996?", "", "", false},
 		{"Did it rain in Moscow in 2001?", "Searched only articles dated 2001-01-01 to 2001-12-31.", "https://example.org/rain", true},
+		// Articles of 2024 exist; the one that mentions 2024 does so about
+		// something else, and the 2018 sentence must not answer.
+		{"Did the central bank raise interest rates in 2024?", "", "", false},
+		{"When did the central bank open its new headquarters in 2024?", "No article dated 2024-01-01 to 2024-12-31 answers this, so this answer comes from articles of other dates that mention 2024.", "https://example.org/bank", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
@@ -222,6 +230,9 @@ func TestAskDateMentionedNotPublished(t *testing.T) {
 					t.Errorf("a refusal drew on mentions: %q, note %q", a.Text, a.Note)
 				}
 				return
+			}
+			if strings.Contains(tt.note, "mention") && !strings.Contains(a.Text, "2024") && !strings.Contains(a.Text, "2001") {
+				t.Errorf("an answer from mentions quotes no mention: %q", a.Text)
 			}
 			if !strings.Contains(a.Note, tt.note) {
 				t.Errorf("note %q lacks %q", a.Note, tt.note)

@@ -67,8 +67,10 @@ type candidate struct {
 	passage  Passage
 	rank     int
 	position int
-	score    float64
-	coverage float64
+	// paragraphStart is set when the sentence opens a paragraph.
+	paragraphStart bool
+	score          float64
+	coverage       float64
 }
 
 // Answer picks up to MaxSentences sentences and cites each.
@@ -121,10 +123,15 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 			continue
 		}
 		var prev []string
+		prevEnd := 0
 		for i, sp := range corpus.SplitSentences(p.Text) {
 			text := strings.Join(strings.Fields(p.Text[sp.Start:sp.End]), " ")
 			terms := e.terms.Terms(text)
-			c := candidate{text: text, terms: toSet(terms), passage: p, rank: rank, position: i}
+			if strings.Contains(p.Text[prevEnd:sp.Start], "\n\n") {
+				prev = nil // a new paragraph refers back to nothing
+			}
+			prevEnd = sp.End
+			c := candidate{text: text, terms: toSet(terms), passage: p, rank: rank, position: i, paragraphStart: i == 0 || prev == nil}
 			c.coverage = coverage(weights, terms)
 			c.score = c.coverage + 0.25/float64(rank+1) + 0.2*p.Score + 0.1*pairBonus(qterms, terms) + cue.bonus(text, q.Text)
 			if len(prev) > 0 && anaphoric(text) {
@@ -151,9 +158,11 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 	// The sentence after the best one often carries the answer the best
 	// one leads up to ("…a Committee of Independent Experts found…" "This
 	// led to the creation of the European Anti-fraud Office.").
+	// It must stand in the same paragraph and either share a word with the
+	// question or refer back ("This led to…").
 	for _, c := range cands[1:] {
 		if c.passage.ChunkID == cands[0].passage.ChunkID && c.position == cands[0].position+1 {
-			if isProse(c.text) && !redundant(c, chosen) {
+			if !c.paragraphStart && isProse(c.text) && (c.coverage > 0 || anaphoric(c.text)) && !redundant(c, chosen) {
 				chosen = append(chosen, c)
 			}
 			break
@@ -343,22 +352,28 @@ func hasNewName(sentence, question string) bool {
 	return false
 }
 
-// anaphors are words that, early in a sentence, refer back to the sentence
-// before.
+// anaphors are words that, opening a sentence, refer back to the sentence
+// before ("It was founded…", "This led to…", "However, …").
 var anaphors = map[string]bool{
-	"it": true, "its": true, "this": true, "these": true, "that": true, "those": true, "he": true, "she": true,
+	"it": true, "its": true, "this": true, "these": true, "those": true, "he": true, "she": true,
 	"his": true, "her": true, "they": true, "their": true, "them": true, "there": true, "such": true,
-	"however": true, "instead": true,
+	"however": true, "instead": true, "meanwhile": true, "still": true,
 }
 
-// anaphoric reports whether one of the first four words of s refers back.
+// connectives may come before an anaphor ("But it…", "And this…").
+var connectives = map[string]bool{"and": true, "but": true, "so": true, "yet": true, "also": true, "then": true, "later": true}
+
+// anaphoric reports whether s opens by referring back: with an anaphor, or
+// with a connective and an anaphor.
 func anaphoric(s string) bool {
-	for i, w := range strings.Fields(s) {
-		if i == 4 {
-			break
-		}
-		if anaphors[strings.ToLower(strings.Trim(w, `,.;:"'()“”’`))] {
+	words := strings.Fields(s)
+	for i := 0; i < len(words) && i < 2; i++ {
+		w := strings.ToLower(strings.Trim(words[i], `,.;:"'()“”’`))
+		if anaphors[w] {
 			return true
+		}
+		if !connectives[w] {
+			return false
 		}
 	}
 	return false

@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -422,4 +423,23 @@ func TestDecodeLexiconRejectsDamage(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// encodeRaw writes a lexicon section with the given chunk lengths and one
+// term whose postings are (doc delta, tf) pairs, valid or not.
+func (l *lexicon) encodeRaw(t *testing.T, lens []int32, term string, postings [][2]uint64) []byte {
+	t.Helper()
+	out := binary.AppendUvarint(nil, uint64(len(lens)))
+	for _, n := range lens {
+		out = binary.AppendUvarint(out, uint64(n))
+	}
+	out = binary.AppendUvarint(out, 1)
+	out = binary.AppendUvarint(out, uint64(len(term)))
+	out = append(out, term...)
+	out = binary.AppendUvarint(out, uint64(len(postings)))
+	for _, p := range postings {
+		out = binary.AppendUvarint(out, p[0])
+		out = binary.AppendUvarint(out, p[1])
+	}
+	return out
 }

@@ -186,9 +186,13 @@ func decodeLexicon(b []byte, docs int) (*lexicon, error) {
 	}
 	l := &lexicon{postings: map[string][]posting{}, docLen: make([]int32, docs), alive: make([]bool, docs), live: docs}
 	for i := range l.docLen {
-		l.docLen[i] = int32(r.uvarint())
+		n := r.uvarint()
+		if n > 1<<31-1 {
+			return nil, fmt.Errorf("chunk %d has a length of %d terms", i, n)
+		}
+		l.docLen[i] = int32(n)
 		l.alive[i] = true
-		l.totalLen += int64(l.docLen[i])
+		l.totalLen += int64(n)
 	}
 	terms := r.uvarint()
 	if terms > uint64(len(b)) {
@@ -204,9 +208,11 @@ func decodeLexicon(b []byte, docs int) (*lexicon, error) {
 		ps := make([]posting, n)
 		doc := uint64(0)
 		for j := range ps {
-			doc += r.uvarint()
+			delta := r.uvarint()
+			doc += delta
 			tf := r.uvarint()
-			if doc >= uint64(docs) || tf == 0 || tf > 1<<31-1 {
+			// Docs strictly increase: only the first delta may be 0.
+			if (j > 0 && delta == 0) || doc >= uint64(docs) || tf == 0 || tf > uint64(l.docLen[doc]) {
 				return nil, fmt.Errorf("bad posting of %q", t)
 			}
 			ps[j] = posting{int32(doc), int32(tf)}

@@ -361,3 +361,41 @@ func (ix *Index) rerankBySentence(list []*cand, qterms []string, n int) {
 	}
 	sort.SliceStable(list[:n], func(i, j int) bool { return list[i].score > list[j].score })
 }
+
+// mentioning keeps the passages that mention every one of the date words,
+// in their title or text, and scores their coverage of query anew. With
+// sentencesOnly set, each passage is narrowed to its sentences that mention
+// them all, and its coverage counts those sentences alone. It keeps the
+// first k.
+func (ix *Index) mentioning(passages []Passage, query string, words []string, k int, sentencesOnly bool) []Passage {
+	want := ix.Terms(strings.Join(words, " "))
+	qterms := ix.Terms(query)
+	ix.mu.RLock()
+	weights := ix.termWeightsLocked(qterms).forCoverage(ix.lex.idf(""))
+	ix.mu.RUnlock()
+	var out []Passage
+	for _, p := range passages {
+		if sentencesOnly {
+			var kept []string
+			for _, s := range sentences(p.Text) {
+				if hasAll(toSet(ix.Terms(s)), want) {
+					kept = append(kept, s)
+				}
+			}
+			p.Text = strings.Join(kept, " ")
+		}
+		scope := p.Title + "\n" + p.Text
+		if sentencesOnly {
+			scope = p.Text // the sentences must answer on their own
+		}
+		if p.Text == "" || !hasAll(toSet(ix.Terms(scope)), want) {
+			continue
+		}
+		p.Coverage = coverage(weights, ix.Terms(scope))
+		out = append(out, p)
+		if len(out) == k {
+			break
+		}
+	}
+	return out
+}

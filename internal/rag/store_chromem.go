@@ -175,6 +175,10 @@ func (s *ChromemStore) Nearest(ctx context.Context, query []float32, k int, peri
 		spans = append(spans, span{m, 0, len(m.ids)})
 		rows += len(m.ids)
 	}
+	k = min(k, rows)
+	if k == 0 {
+		return nil, nil
+	}
 	workers := 1
 	if rows >= parallelRows {
 		workers = runtime.GOMAXPROCS(0)
@@ -202,11 +206,11 @@ func (s *ChromemStore) Nearest(ctx context.Context, query []float32, k int, peri
 				if d := m.days[r]; d < from || d > to {
 					continue
 				}
-				sim := dot(query, m.vecs[r*s.dim:(r+1)*s.dim])
-				if len(h) == k && sim <= h[0].sim {
+				x := scored{m.ids[r], dot(query, m.vecs[r*s.dim:(r+1)*s.dim])}
+				if len(h) == k && !h[0].weaker(x) {
 					continue
 				}
-				heap.Push(&h, scored{m.ids[r], sim})
+				heap.Push(&h, x)
 				if len(h) > k {
 					heap.Pop(&h)
 				}
@@ -321,12 +325,16 @@ type scored struct {
 // hitHeap is a min-heap of the best hits so far, the weakest on top.
 type hitHeap []scored
 
-func (h hitHeap) Len() int { return len(h) }
-func (h hitHeap) Less(i, j int) bool {
-	if h[i].sim != h[j].sim {
-		return h[i].sim < h[j].sim
+func (h hitHeap) Len() int           { return len(h) }
+func (h hitHeap) Less(i, j int) bool { return h[i].weaker(h[j]) }
+
+// weaker orders hits by similarity, and equal ones by ID (the smaller ID
+// wins), as a sort of all hits would.
+func (a scored) weaker(b scored) bool {
+	if a.sim != b.sim {
+		return a.sim < b.sim
 	}
-	return h[i].id > h[j].id
+	return a.id > b.id
 }
 func (h hitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *hitHeap) Push(x any)   { *h = append(*h, x.(scored)) }

@@ -143,3 +143,27 @@ func abs32(x float32) float32 {
 	}
 	return x
 }
+
+func TestChromemStoreTiesAndHugeK(t *testing.T) {
+	ctx := context.Background()
+	s := NewChromemStore()
+	v := []float32{1, 0, 0, 0}
+	var vs []ChunkVector
+	for i := 19; i >= 0; i-- { // inserted in reverse ID order
+		vs = append(vs, ChunkVector{ChunkID: fmt.Sprintf("c%02d", i), Date: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Vector: v})
+	}
+	if err := s.Add(ctx, vs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Nearest(ctx, v, 3, Period{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(bruteNearest(vs, v, 3, Period{})) || got[0].ChunkID != "c00" {
+		t.Errorf("equal vectors: got %v, want c00 c01 c02", got)
+	}
+	all, err := s.Nearest(ctx, v, 1<<62, Period{})
+	if err != nil || len(all) != 20 {
+		t.Errorf("k = 2^62: %d hits, %v", len(all), err)
+	}
+}
