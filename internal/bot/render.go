@@ -54,9 +54,9 @@ func escape(s string) string {
 			b.WriteByte('\\')
 		case lineStart && strings.ContainsRune(">#-", r):
 			b.WriteByte('\\')
-		case r == '@':
+		case r == '@' || r == '<':
 			b.WriteRune(r)
-			b.WriteRune('\u200b') // breaks @everyone and <@id> visually too
+			b.WriteRune('\u200b') // breaks @everyone, <@id>, <#channel> and <t:…>
 			lineStart = false
 			continue
 		}
@@ -128,10 +128,26 @@ func sourceLine(c rag.Citation) string {
 // (javascript:, data:, spaces, angle brackets) is shown as inert text.
 func safeURL(u string) string {
 	u = stripInvisible(strings.TrimSpace(u))
-	if (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && !strings.ContainsAny(u, " <>\"`") {
-		return "<" + u + ">"
+	if (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && !strings.ContainsAny(u, " \t\n\r<>\"`") {
+		return "<" + encodeURLMarkup(u) + ">"
 	}
-	return "`" + strings.ReplaceAll(u, "`", "'") + "`"
+	return "`" + strings.NewReplacer("`", "'", "@", "@\u200b", "\n", " ", "\r", " ", "\t", " ").Replace(u) + "`"
+}
+
+// encodeURLMarkup percent-encodes the characters of a link that Markdown or
+// Discord could read as markup (brackets and parentheses of a masked link,
+// emphasis, a mention's @ or a user-info @ that hides the real host).
+func encodeURLMarkup(u string) string {
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if strings.IndexByte("[]()@*_|~\\{}^", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // footerText gives the corpus span and what wrote the answer.

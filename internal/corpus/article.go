@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Article is one dated news article.
@@ -42,6 +43,9 @@ func (a Article) finish() (Article, *Rejection) {
 	if a.Body == "" {
 		return a, &Rejection{Field: "body", Reason: "empty body"}
 	}
+	if !strings.ContainsFunc(a.Body, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return a, &Rejection{Field: "body", Reason: "the body has no words"}
+	}
 	if a.Date.IsZero() {
 		return a, &Rejection{Field: "date", Reason: "no date"}
 	}
@@ -74,6 +78,10 @@ func DeriveTitle(body string) string {
 		first = body[spans[0].Start:spans[0].End]
 	}
 	first = collapseSpace(first)
+	if t := strings.TrimRight(first, "."); t == "" || !strings.ContainsFunc(t, unicode.IsLetter) && !strings.ContainsFunc(t, unicode.IsDigit) {
+		// A first "sentence" of punctuation alone: take the body's start.
+		first = collapseSpace(body)
+	}
 	if len([]rune(first)) <= maxTitleRunes {
 		return strings.TrimRight(first, ".")
 	}

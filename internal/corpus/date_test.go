@@ -21,6 +21,8 @@ func TestParseDate(t *testing.T) {
 		{"03/02/2026", "", "cannot parse"},
 		{"2026", "", "does not name a day"},
 		{"1700000000", "", "does not name a day"},
+		{"1000.", "", "does not name a day"}, // found by FuzzParseText
+		{"1000.0000000000", "", "does not name a day"},
 		{"March 2026", "", "does not name a day"},
 		{"someday", "", "cannot parse"},
 		{"", "", "no date"},

@@ -1,0 +1,108 @@
+package rag
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/internal/corpus"
+)
+
+// Fuzz targets for question text: the date expressions in it, and whole
+// questions through the engine. CI runs the seed corpora; run one for longer
+// with
+//
+//	go test -run '^$' -fuzz FuzzParseDateIntent -fuzztime 10m ./internal/rag
+
+var questionSeeds = []string{
+	"What did the Bundesbank do in March 1987?", "What happened yesterday?", "news from 2026-02-01..2026-02-10",
+	"between March 1 and March 5, 1987", "since Feb 4", "the past 3 days", "What did Putin say on 2026-13-45?",
+	"February 30, 2026", "latest on trade", "in May", "of 2000 people", "4 February", "Feb 4th, 2026",
+	"@everyone what is [x](javascript:1)?", strings.Repeat("in 1987 ", 200), "", "   ", "\u200b\u202e",
+}
+
+func FuzzParseDateIntent(f *testing.F) {
+	for _, s := range questionSeeds {
+		f.Add(s)
+	}
+	now := time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, q string) {
+		in := ParseDateIntent(q, now)
+		p := in.Period
+		if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
+			t.Fatalf("ParseDateIntent(%q): period %v ends before it starts", q, p)
+		}
+		// The query is the question with date words blanked out: nothing
+		// is added.
+		if squashed := strings.Join(strings.Fields(in.Query), ""); !isSubsequence(squashed, q) {
+			t.Fatalf("ParseDateIntent(%q): query %q is not taken from the question", q, in.Query)
+		}
+		if in.Invalid != "" && !strings.Contains(q, in.Invalid) {
+			t.Fatalf("ParseDateIntent(%q): invalid date %q is not in the question", q, in.Invalid)
+		}
+		if (p.IsZero() && !in.Recent) != (in.Phrase == "") {
+			t.Fatalf("ParseDateIntent(%q): phrase %q with period %v, recent %v", q, in.Phrase, p, in.Recent)
+		}
+	})
+}
+
+var reAnswerMarker = regexp.MustCompile(`\[(\d+)\]`)
+
+// FuzzAsk asks fuzzed questions of the built-in sample corpus: an answer or
+// a QuestionError, never another error or a panic, and every marker cites.
+func FuzzAsk(f *testing.F) {
+	for _, s := range questionSeeds {
+		f.Add(s)
+	}
+	arts, err := corpus.Sample()
+	if err != nil {
+		f.Fatal(err)
+	}
+	ix := NewIndex(IndexOptions{})
+	if _, err := ix.IngestArticles(context.Background(), arts); err != nil {
+		f.Fatal(err)
+	}
+	eng := NewEngine(ix, EngineOptions{Now: func() time.Time { return time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC) }})
+	f.Fuzz(func(t *testing.T, q string) {
+		a, err := eng.Ask(context.Background(), q, AskOptions{})
+		var qe *QuestionError
+		if err != nil {
+			if !errors.As(err, &qe) || err.Error() == "" {
+				t.Fatalf("Ask(%q): %v", q, err)
+			}
+			return
+		}
+		if a.Text == "" {
+			t.Fatalf("Ask(%q): an empty answer", q)
+		}
+		if !a.Found {
+			return
+		}
+		for _, m := range reAnswerMarker.FindAllStringSubmatch(a.Text, -1) {
+			n, _ := strconv.Atoi(m[1])
+			if n < 1 || n > len(a.Citations) {
+				t.Fatalf("Ask(%q): marker [%d] with %d citations: %q", q, n, len(a.Citations), a.Text)
+			}
+		}
+		for _, c := range a.Citations {
+			if c.Title == "" || c.Date.IsZero() || c.Quote == "" {
+				t.Fatalf("Ask(%q): incomplete citation %+v", q, c)
+			}
+		}
+	})
+}
+
+// isSubsequence reports whether a's bytes appear in b in order.
+func isSubsequence(a, b string) bool {
+	i := 0
+	for j := 0; j < len(b) && i < len(a); j++ {
+		if a[i] == b[j] {
+			i++
+		}
+	}
+	return i == len(a)
+}
