@@ -7,6 +7,7 @@
 //	herald ask [--json] [--k N] [--as-of DATE] QUESTION | -
 //	herald summary (--article ID|TITLE | --topic TEXT | --date DATE[..DATE]) [--json]
 //	herald sources [--json] [--k N] QUESTION
+//	herald check [--data DIR]
 //	herald chat
 //	herald serve
 //	herald eval squad [--limit N] [--seed N] [--retrieval MODES] [--unanswerable] [--json] PATH
@@ -70,6 +71,7 @@ Usage:
   herald summary --topic TEXT [--date DATE] [--json]   summarise a topic (optionally within dates)
   herald summary --date DATE[..DATE] [--json]          summarise a day or a range ("2026-02-04", "last week")
   herald ingest [--strict] [--reindex] PATH...         index article files and directories
+  herald check                                         verify the index's integrity
   herald chat                                          try the bot's commands at a prompt
   herald serve                                         run the Discord bot (needs DISCORD_TOKEN; see README)
   herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH
@@ -115,6 +117,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return app.serve(ctx, rest)
 	case "eval":
 		return app.eval(ctx, rest)
+	case "check":
+		return app.check(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

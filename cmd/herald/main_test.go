@@ -306,3 +306,30 @@ func TestAWrongCorpusPathWritesNoIndex(t *testing.T) {
 		t.Fatal("an empty index was saved; the next run would never retry HERALD_CORPUS")
 	}
 }
+
+func TestCheckVerifiesTheIndexOnDemand(t *testing.T) {
+	corpusDir := t.TempDir()
+	os.WriteFile(filepath.Join(corpusDir, "good.txt"), []byte("date 2026-02-04 https://example.org/g\n\nGood Article\n\nRussia and China signed a grain deal on Wednesday."), 0o644)
+	data := filepath.Join(isolate(t), "data")
+
+	if code, _, errOut := herald(t, "", "check", "--data", data); code != 1 || !strings.Contains(errOut, "no index to check") {
+		t.Fatalf("no index: exit %d, %s", code, errOut)
+	}
+	if code, out, errOut := herald(t, "", "ingest", "--data", data, corpusDir); code != 0 {
+		t.Fatalf("ingest: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut := herald(t, "", "check", "--data", data)
+	if code != 0 || !strings.Contains(out, "is sound: 1 article, 1 chunk (2026-02-04 to 2026-02-04)") {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	snap := filepath.Join(data, "index.herald")
+	raw, _ := os.ReadFile(snap)
+	raw[len(raw)/2] ^= 0xff
+	os.WriteFile(snap, raw, 0o644)
+	if code, _, errOut := herald(t, "", "check", "--data", data); code != 1 || !strings.Contains(errOut, "damaged") || !strings.Contains(errOut, "--reindex") {
+		t.Fatalf("damaged index: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := herald(t, "", "check", "extra"); code != 2 {
+		t.Fatalf("extra argument: exit %d, %s", code, errOut)
+	}
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag"
+)
+
+// check loads the index snapshot and verifies its integrity on demand:
+// every chunk has its article and lies within it, every vector has the
+// embedder's dimension and unit length, and the lexical and vector halves
+// hold the same chunks. It exits 1 when the snapshot is missing, damaged or
+// inconsistent.
+func (a *app) check(ctx context.Context, args []string) error {
+	fs := newFlagSet("check", a.stderr, &a.cfg)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("herald check takes no arguments, only --data DIR")
+	}
+	start := time.Now()
+	ix, err := rag.Load(ctx, a.snapshotPath(), a.indexOptions())
+	if errors.Is(err, rag.ErrNoIndex) {
+		return fmt.Errorf("no index to check in %s: run 'herald ingest --data %s PATH…' first", a.cfg.DataDir, a.cfg.DataDir)
+	}
+	if err != nil {
+		return fmt.Errorf("checking %s: %w", a.snapshotPath(), err)
+	}
+	if err := ix.Check(); err != nil {
+		return fmt.Errorf("checking %s: the index is inconsistent: %w: rebuild it with 'herald ingest --reindex PATH…'", a.snapshotPath(), err)
+	}
+	st := ix.Stats()
+	fmt.Fprintf(a.stdout, "%s is sound: %s, %s (%s to %s), embedder %s (%d dimensions); checked in %.2f s\n",
+		a.snapshotPath(), plural(st.Articles, "article"), plural(st.Chunks, "chunk"),
+		st.Oldest.Format(time.DateOnly), st.Newest.Format(time.DateOnly), st.Embedder, st.Dimension, time.Since(start).Seconds())
+	return nil
+}
