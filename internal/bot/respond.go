@@ -128,9 +128,11 @@ func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephe
 		b.sendNow(i, r, flags, received)
 	case <-time.After(b.opts.FastReply):
 		pr.mu.Lock()
-		err := b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
-			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Flags: flags},
+		err := withRetry(received.Add(firstResponseBudget), func() error {
+			return acknowledged(b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+				Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Flags: flags},
+			}))
 		})
 		pr.deferred = err == nil // the first streamed edit may follow at once
 		pr.mu.Unlock()
@@ -184,11 +186,13 @@ func refuse(format string, args ...any) error { return &badRequest{fmt.Sprintf(f
 
 // sendNow sends r as the first response to the interaction.
 func (b *Bot) sendNow(i *discordgo.InteractionCreate, r reply, flags discordgo.MessageFlags, received time.Time) {
-	err := b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{
-			Content: r.content, Embeds: r.first(), Components: r.components, Flags: flags, AllowedMentions: noMentions(),
-		},
+	err := withRetry(received.Add(firstResponseBudget), func() error {
+		return acknowledged(b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{
+				Content: r.content, Embeds: r.first(), Components: r.components, Flags: flags, AllowedMentions: noMentions(),
+			},
+		}))
 	})
 	b.metrics.firstReply.Observe(b.opts.Now().Sub(received).Seconds())
 	if err != nil {
@@ -216,12 +220,53 @@ func (b *Bot) editOriginal(i *discordgo.InteractionCreate, r reply, limit time.D
 	uri := discordgo.EndpointWebhookMessage(b.interactionApp(i), i.Token, "@original")
 	// One bucket per interaction token: edits of different answers do not
 	// queue behind each other (discordgo shares one bucket for all).
-	if _, err := b.s.RequestWithBucketID("PATCH", uri, edit, "interaction:"+i.Token, discordgo.WithContext(ctx)); err != nil {
+	deadline, _ := ctx.Deadline()
+	err := withRetry(deadline, func() error {
+		_, err := b.s.RequestWithBucketID("PATCH", uri, edit, "interaction:"+i.Token, discordgo.WithContext(ctx))
+		return err
+	})
+	if err != nil {
 		b.metrics.errors.WithLabelValues("discord").Inc()
 		b.log.Warn("editing an interaction response", "err", err)
 		return false
 	}
 	return true
+}
+
+// firstResponseBudget is how long after an interaction arrives its first
+// response may still be retried: Discord refuses one after 3 s.
+const firstResponseBudget = 2500 * time.Millisecond
+
+// transient reports whether a Discord REST error is worth another try: a
+// server error. discordgo itself retries a 502 and waits out a 429.
+func transient(err error) bool {
+	var re *discordgo.RESTError
+	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500
+}
+
+// withRetry runs call until it succeeds or fails for good, retrying
+// transient errors with a doubling pause for as long as the next try can
+// start before deadline.
+func withRetry(deadline time.Time, call func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := call()
+		if err == nil || !transient(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+		wait *= 2
+	}
+}
+
+// acknowledged treats "already acknowledged" (40060) as success: a retried
+// first response whose earlier try reached Discord despite the error.
+func acknowledged(err error) error {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil && re.Message.Code == discordgo.ErrCodeInteractionHasAlreadyBeenAcknowledged {
+		return nil
+	}
+	return err
 }
 
 // sendFollowups sends the messages of r after the first.
@@ -234,7 +279,12 @@ func (b *Bot) sendFollowups(i *discordgo.InteractionCreate, r reply, flags disco
 	uri := discordgo.EndpointWebhookToken(b.interactionApp(i), i.Token) + "?wait=true"
 	for _, embeds := range r.embeds[1:] {
 		params := &discordgo.WebhookParams{Embeds: embeds, Flags: flags, AllowedMentions: noMentions()}
-		if _, err := b.s.RequestWithBucketID("POST", uri, params, "interaction:"+i.Token, discordgo.WithContext(ctx)); err != nil {
+		deadline, _ := ctx.Deadline()
+		err := withRetry(deadline, func() error {
+			_, err := b.s.RequestWithBucketID("POST", uri, params, "interaction:"+i.Token, discordgo.WithContext(ctx))
+			return err
+		})
+		if err != nil {
 			b.metrics.errors.WithLabelValues("discord").Inc()
 			b.log.Warn("sending a followup", "err", err)
 			return
@@ -255,7 +305,8 @@ func (b *Bot) respondQuick(i *discordgo.InteractionCreate, resp *discordgo.Inter
 	if resp.Data != nil && resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
 		resp.Data.AllowedMentions = noMentions()
 	}
-	if err := b.s.InteractionRespond(i.Interaction, resp); err != nil {
+	err := withRetry(time.Now().Add(firstResponseBudget), func() error { return acknowledged(b.s.InteractionRespond(i.Interaction, resp)) })
+	if err != nil {
 		b.metrics.errors.WithLabelValues("discord").Inc()
 		b.log.Warn("responding to an interaction", "err", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -124,6 +125,45 @@ type Server struct {
 	intents      int
 	interactions map[string]*interaction // by token
 	channels     map[string]*discordgo.Channel
+	faults       []*fault
+}
+
+// fault is a failure the fake serves to matching requests.
+type fault struct {
+	match      func(Request) bool
+	status     int
+	retryAfter time.Duration
+	left       int
+}
+
+// Fail makes the next times requests that match fail with status: a 429
+// carries retry_after (and the Retry-After and X-RateLimit headers) as
+// Discord sends it; any other status an error body. The failed requests are
+// recorded with their status.
+func (s *Server) Fail(match func(Request) bool, status int, retryAfter time.Duration, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{match: match, status: status, retryAfter: retryAfter, left: times})
+}
+
+// ClearFaults drops the faults not yet served.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// failure returns the fault to serve for req, if any, and uses it up.
+func (s *Server) failure(req Request) *fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.left > 0 && f.match(req) {
+			f.left--
+			return f
+		}
+	}
+	return nil
 }
 
 type interaction struct {
@@ -248,6 +288,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	req := Request{Method: r.Method, Path: path, Body: body, Time: time.Now()}
+	if f := s.failure(req); f != nil {
+		req.Status = f.status
+		s.record(req)
+		w.Header().Set("Content-Type", "application/json")
+		if f.status == http.StatusTooManyRequests {
+			secs := f.retryAfter.Seconds()
+			w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(secs))))
+			w.Header().Set("X-RateLimit-Limit", "5")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
+			w.Header().Set("X-RateLimit-Bucket", "fake-bucket")
+			w.WriteHeader(f.status)
+			json.NewEncoder(w).Encode(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": false})
+			return
+		}
+		w.WriteHeader(f.status)
+		json.NewEncoder(w).Encode(apiError{0, fmt.Sprintf("%d: %s", f.status, http.StatusText(f.status))})
+		return
+	}
 	status, reply := s.route(r, req)
 	req.Status = status
 	if e, ok := reply.(apiError); ok {
