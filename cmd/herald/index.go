@@ -110,6 +110,10 @@ func (a *app) ingestRunning() bool {
 	return true
 }
 
+// firstCheckpoint is when a long ingest first saves its progress: early, so
+// that one killed after a few seconds still leaves an index to load.
+const firstCheckpoint = 2 * time.Second
+
 // sampleIndex builds an in-memory index of the built-in sample corpus.
 func sampleIndex(ctx context.Context, opts rag.IndexOptions) (*rag.Index, error) {
 	arts, err := corpus.Sample()
@@ -191,6 +195,7 @@ func (a *app) ingestInto(ctx context.Context, roots []string, mode ingestMode) (
 		Corpus:          corpus.Options{MaxFileBytes: a.cfg.MaxFileBytes},
 		Checkpoint:      func() error { return ix.Save(path) },
 		CheckpointEvery: a.cfg.CheckpointEvery,
+		FirstCheckpoint: firstCheckpoint,
 		Progress:        prog.update,
 	}
 	// Strict ingests and rebuilds write only at the end, when whole, so

@@ -15,7 +15,9 @@ import (
 // still gets its answer.
 func TestDiscordFaultsStillAnswer(t *testing.T) {
 	callback := func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/callback") }
-	edit := func(r discordtest.Request) bool { return r.Method == "PATCH" && strings.Contains(r.Path, "/messages/@original") }
+	edit := func(r discordtest.Request) bool {
+		return r.Method == "PATCH" && strings.Contains(r.Path, "/messages/@original")
+	}
 	tests := []struct {
 		name       string
 		match      func(discordtest.Request) bool
@@ -64,7 +66,6 @@ func TestDiscordFaultsStillAnswer(t *testing.T) {
 		})
 	}
 }
-
 
 // TestDiscordDownForAWhile fails every try of one first response: the bot
 // gives up within the 3 s window, logs it, and answers the next question.

@@ -19,8 +19,11 @@ type IngestOptions struct {
 	BatchSize int
 	// Checkpoint, when set, is called about every CheckpointEvery while the
 	// ingest runs, and persists progress. Writes are held while it runs.
+	// The first comes after FirstCheckpoint when that is set and shorter, so
+	// that a long ingest cut short early still leaves an index.
 	Checkpoint      func() error
 	CheckpointEvery time.Duration
+	FirstCheckpoint time.Duration
 	// Progress, when set, is called after each file.
 	Progress func(IngestProgress)
 }
@@ -189,6 +192,7 @@ type ingestRun struct {
 	seen           map[string]string // article ID → where it was read
 	batch          []corpus.Article
 	lastCheckpoint time.Time
+	checkpointed   bool
 }
 
 func (r *ingestRun) add(ctx context.Context, a corpus.Article) error {
@@ -247,11 +251,15 @@ func (r *ingestRun) flush(ctx context.Context) error {
 		r.ix.mu.Unlock()
 		r.batch = r.batch[:0]
 	}
-	if r.opts.Checkpoint != nil && time.Since(r.lastCheckpoint) >= r.opts.CheckpointEvery {
+	due := r.opts.CheckpointEvery
+	if !r.checkpointed && r.opts.FirstCheckpoint > 0 {
+		due = min(due, r.opts.FirstCheckpoint)
+	}
+	if r.opts.Checkpoint != nil && time.Since(r.lastCheckpoint) >= due {
 		if err := r.opts.Checkpoint(); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
-		r.lastCheckpoint = time.Now()
+		r.lastCheckpoint, r.checkpointed = time.Now(), true
 	}
 	return nil
 }

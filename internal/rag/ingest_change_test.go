@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCorpusChangesDuringIngest removes one file and rewrites another while
@@ -55,5 +56,21 @@ func TestCorpusChangesDuringIngest(t *testing.T) {
 	}
 	if st := ix.Stats(); st.Articles != 5 {
 		t.Errorf("%d articles", st.Articles)
+	}
+}
+
+// TestFirstCheckpointComesEarly: with checkpoints an hour apart, a first
+// checkpoint due at once still comes, once.
+func TestFirstCheckpointComesEarly(t *testing.T) {
+	files := map[string]string{}
+	for i := 0; i < 200; i++ {
+		files[fmt.Sprintf("%03d.txt", i)] = seedArticle("2026-02-04", fmt.Sprintf("https://example.org/%d", i), fmt.Sprintf("Article %d", i), "Grain and energy talks went on.")
+	}
+	ix := NewIndex(IndexOptions{})
+	saves := 0
+	_, err := ix.Ingest(context.Background(), []string{writeCorpus(t, files)}, IngestOptions{BatchSize: 16,
+		Checkpoint: func() error { saves++; return nil }, CheckpointEvery: time.Hour, FirstCheckpoint: time.Nanosecond})
+	if err != nil || saves != 1 {
+		t.Fatalf("%d checkpoints, %v; want 1", saves, err)
 	}
 }
