@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -66,16 +67,16 @@ func escape(s string) string {
 	return b.String()
 }
 
-// stripInvisible drops control and zero-width characters, which could hide
-// text or spoof links, keeping newlines and tabs.
+// stripInvisible drops control characters and invisible format characters
+// (zero-width spaces and joiners, bidi overrides and isolates, soft hyphens,
+// tag characters), which could hide text or spoof links, keeping newlines
+// and tabs.
 func stripInvisible(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\t':
 			return r
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return -1
-		case r == 0x200b || r == 0x200c || r == 0x200d || r == 0x2060 || r == 0xfeff || r == 0x202e || r == 0x202d || r == 0x2066 || r == 0x2067 || r == 0x2068 || r == 0x2069:
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
 			return -1
 		}
 		return r
@@ -134,14 +135,14 @@ func safeURL(u string) string {
 	return "`" + strings.NewReplacer("`", "'", "@", "@\u200b", "\n", " ", "\r", " ", "\t", " ").Replace(u) + "`"
 }
 
-// encodeURLMarkup percent-encodes the characters of a link that Markdown or
-// Discord could read as markup (brackets and parentheses of a masked link,
-// emphasis, a mention's @ or a user-info @ that hides the real host).
+// encodeURLMarkup percent-encodes the brackets and parentheses of a link,
+// from which a masked link could be built; the rest of the link is left as
+// it is, so that it still means the same.
 func encodeURLMarkup(u string) string {
 	var b strings.Builder
 	for i := 0; i < len(u); i++ {
 		c := u[i]
-		if strings.IndexByte("[]()@*_|~\\{}^", c) >= 0 {
+		if strings.IndexByte("[]()", c) >= 0 {
 			fmt.Fprintf(&b, "%%%02X", c)
 			continue
 		}
@@ -208,7 +209,20 @@ var reEscapedMarker = regexp.MustCompile(`\\\[(\d{1,3})\\\]`)
 // readable. Only markers are unescaped, so "[text](link)" from a model or an
 // article stays inert.
 func escapeAnswer(s string) string {
-	return reEscapedMarker.ReplaceAllString(escape(s), "[$1]")
+	e := escape(s)
+	var b strings.Builder
+	last := 0
+	for _, m := range reEscapedMarker.FindAllStringSubmatchIndex(e, -1) {
+		// "[1](https://…)" must stay escaped: unescaped, it is a masked link.
+		if m[1] < len(e) && e[m[1]] == '(' {
+			continue
+		}
+		b.WriteString(e[last:m[0]])
+		b.WriteString("[" + e[m[2]:m[3]] + "]")
+		last = m[1]
+	}
+	b.WriteString(e[last:])
+	return b.String()
 }
 
 // escapeTitle escapes a title like any other text.
