@@ -108,6 +108,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed))
 	ctx := context.Background()
 	path := filepath.Join(data, rag.SnapshotFile)
+	loaded := 0
 	for i := 0; i < runs; i++ {
 		// Every few runs start over, so that kills also land in first ingests.
 		if i%4 == 0 {
@@ -127,6 +128,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 			t.Logf("kill %d after %v: no snapshot yet", i, delay)
 			continue
 		}
+		loaded++
 		if err != nil {
 			t.Fatalf("kill %d after %v: the index does not load: %v", i, delay, err)
 		}
@@ -145,6 +147,12 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		t.Logf("kill %d after %v: %d articles, %d chunks, loads and answers", i, delay, st.Articles, st.Chunks)
 	}
 
+	// Most kills must find a snapshot to check: the first checkpoint comes
+	// early.
+	if loaded < runs/2 {
+		t.Fatalf("only %d of %d kills left a snapshot to check", loaded, runs)
+	}
+	t.Logf("%d of %d kills left a snapshot that loaded, passed the checks and answered", loaded, runs)
 	// An ingest after the last kill completes, and the index is whole.
 	out, err := ingest().CombinedOutput()
 	if err != nil {

@@ -407,7 +407,7 @@ func (b *Bot) onButton(i *discordgo.InteractionCreate) {
 			return
 		}
 		pages := sourcesEmbeds(a.Citations)
-		b.sendNow(i, reply{embeds: pages}, discordgo.MessageFlagsEphemeral, b.opts.Now())
+		b.sendNow(i, reply{embeds: pages}, discordgo.MessageFlagsEphemeral, b.opts.Now(), time.Now())
 	case strings.HasPrefix(id, "vote:"):
 		parts := strings.SplitN(id, ":", 3)
 		if len(parts) != 3 || (parts[1] != "up" && parts[1] != "down") {

@@ -85,7 +85,7 @@ func TestLoad500QuestionsFrom100Users(t *testing.T) {
 	}
 
 	var acks []time.Duration
-	outcomes := map[string]int{}
+	outcomes, slowed := map[string]int{}, map[string]int{}
 	for _, a := range sent {
 		cb := h.callback(a.token)
 		if cb.Status != 204 {
@@ -97,6 +97,7 @@ func TestLoad500QuestionsFrom100Users(t *testing.T) {
 		switch {
 		case strings.Contains(text, "Slow down: you can ask again in"):
 			outcomes["slow down"]++
+			slowed[a.user]++
 			if !a.flood {
 				t.Errorf("%s, within budget, was told to slow down", a.user)
 			}
@@ -108,6 +109,17 @@ func TestLoad500QuestionsFrom100Users(t *testing.T) {
 		default:
 			t.Errorf("%s got neither an answer nor a refusal: %q", a.user, text)
 		}
+	}
+	if sendTime > time.Minute {
+		t.Errorf("the 500 questions took %v to send, over a minute", sendTime)
+	}
+	for u, n := range slowed {
+		if n != 2 {
+			t.Errorf("%s was told to slow down %d times, want 2 of 5 (a burst of 3)", u, n)
+		}
+	}
+	if len(slowed) != 10 {
+		t.Errorf("%d flooders were slowed, want 10", len(slowed))
 	}
 	if outcomes["slow down"] != 10*2 {
 		t.Errorf("%d slow-down messages, want 20 (2 of each flooder's 5): %v", outcomes["slow down"], outcomes)

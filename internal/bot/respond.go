@@ -64,20 +64,20 @@ type progress struct {
 // never reaches past the interaction token's life, so the user always gets
 // an answer or an apology.
 func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephemeral bool, limit time.Duration, work func(ctx context.Context, stream func(partial string)) (reply, error)) {
-	received := b.opts.Now()
+	received, arrived := b.opts.Now(), time.Now()
 	b.metrics.questions.WithLabelValues(command).Inc()
 	var flags discordgo.MessageFlags
 	if ephemeral {
 		flags = discordgo.MessageFlagsEphemeral
 	}
 	if !b.begin() {
-		b.sendNow(i, notice("Herald is restarting; please ask again in a minute.", colourError, "draining"), discordgo.MessageFlagsEphemeral, received)
+		b.sendNow(i, notice("Herald is restarting; please ask again in a minute.", colourError, "draining"), discordgo.MessageFlagsEphemeral, received, arrived)
 		return
 	}
 	defer b.inflight.Done()
 	if !b.gate.reserve() {
 		b.metrics.busy.Inc()
-		b.sendNow(i, notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"), discordgo.MessageFlagsEphemeral, received)
+		b.sendNow(i, notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"), discordgo.MessageFlagsEphemeral, received, arrived)
 		return
 	}
 
@@ -125,14 +125,14 @@ func (b *Bot) respondWithin(i *discordgo.InteractionCreate, command string, ephe
 	var r reply
 	select {
 	case r = <-done:
-		b.sendNow(i, r, flags, received)
+		b.sendNow(i, r, flags, received, arrived)
 	case <-time.After(b.opts.FastReply):
 		pr.mu.Lock()
-		err := withRetry(received.Add(firstResponseBudget), func() error {
+		err := withRetry(arrived.Add(firstResponseBudget), func() error {
 			return acknowledged(b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
 				Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 				Data: &discordgo.InteractionResponseData{Flags: flags},
-			}))
+			}, discordgo.WithRetryOnRatelimit(false)))
 		})
 		pr.deferred = err == nil // the first streamed edit may follow at once
 		pr.mu.Unlock()
@@ -184,15 +184,16 @@ func (e *badRequest) Error() string { return e.msg }
 
 func refuse(format string, args ...any) error { return &badRequest{fmt.Sprintf(format, args...)} }
 
-// sendNow sends r as the first response to the interaction.
-func (b *Bot) sendNow(i *discordgo.InteractionCreate, r reply, flags discordgo.MessageFlags, received time.Time) {
-	err := withRetry(received.Add(firstResponseBudget), func() error {
+// sendNow sends r as the first response to the interaction, which arrived
+// at arrived (by the wall clock; received is by the bot's clock).
+func (b *Bot) sendNow(i *discordgo.InteractionCreate, r reply, flags discordgo.MessageFlags, received, arrived time.Time) {
+	err := withRetry(arrived.Add(firstResponseBudget), func() error {
 		return acknowledged(b.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{
 				Content: r.content, Embeds: r.first(), Components: r.components, Flags: flags, AllowedMentions: noMentions(),
 			},
-		}))
+		}, discordgo.WithRetryOnRatelimit(false)))
 	})
 	b.metrics.firstReply.Observe(b.opts.Now().Sub(received).Seconds())
 	if err != nil {
@@ -222,7 +223,7 @@ func (b *Bot) editOriginal(i *discordgo.InteractionCreate, r reply, limit time.D
 	// queue behind each other (discordgo shares one bucket for all).
 	deadline, _ := ctx.Deadline()
 	err := withRetry(deadline, func() error {
-		_, err := b.s.RequestWithBucketID("PATCH", uri, edit, "interaction:"+i.Token, discordgo.WithContext(ctx))
+		_, err := b.s.RequestWithBucketID("PATCH", uri, edit, "interaction:"+i.Token, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
 		return err
 	})
 	if err != nil {
@@ -238,24 +239,34 @@ func (b *Bot) editOriginal(i *discordgo.InteractionCreate, r reply, limit time.D
 const firstResponseBudget = 2500 * time.Millisecond
 
 // transient reports whether a Discord REST error is worth another try: a
-// server error. discordgo itself retries a 502 and waits out a 429.
+// server error. discordgo itself retries a 502.
 func transient(err error) bool {
 	var re *discordgo.RESTError
 	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500
 }
 
-// withRetry runs call until it succeeds or fails for good, retrying
-// transient errors with a doubling pause for as long as the next try can
-// start before deadline.
+// withRetry runs call until it succeeds or fails for good, retrying server
+// errors with a doubling pause and rate limits after their retry_after,
+// for as long as the next try can start before deadline. The calls it
+// makes ask discordgo not to wait out rate limits itself: discordgo would
+// wait any retry_after, however long, past Discord's 3 s window.
 func withRetry(deadline time.Time, call func() error) error {
-	wait := 100 * time.Millisecond
+	backoff := 100 * time.Millisecond
 	for {
 		err := call()
-		if err == nil || !transient(err) || time.Now().Add(wait).After(deadline) {
+		wait := backoff
+		var rl *discordgo.RateLimitError
+		limited := errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil
+		if limited {
+			wait = rl.RetryAfter
+		}
+		if err == nil || !(limited || transient(err)) || time.Now().Add(wait).After(deadline) {
 			return err
 		}
 		time.Sleep(wait)
-		wait *= 2
+		if !limited {
+			backoff *= 2
+		}
 	}
 }
 
@@ -281,7 +292,7 @@ func (b *Bot) sendFollowups(i *discordgo.InteractionCreate, r reply, flags disco
 		params := &discordgo.WebhookParams{Embeds: embeds, Flags: flags, AllowedMentions: noMentions()}
 		deadline, _ := ctx.Deadline()
 		err := withRetry(deadline, func() error {
-			_, err := b.s.RequestWithBucketID("POST", uri, params, "interaction:"+i.Token, discordgo.WithContext(ctx))
+			_, err := b.s.RequestWithBucketID("POST", uri, params, "interaction:"+i.Token, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
 			return err
 		})
 		if err != nil {
@@ -305,7 +316,9 @@ func (b *Bot) respondQuick(i *discordgo.InteractionCreate, resp *discordgo.Inter
 	if resp.Data != nil && resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
 		resp.Data.AllowedMentions = noMentions()
 	}
-	err := withRetry(time.Now().Add(firstResponseBudget), func() error { return acknowledged(b.s.InteractionRespond(i.Interaction, resp)) })
+	err := withRetry(time.Now().Add(firstResponseBudget), func() error {
+		return acknowledged(b.s.InteractionRespond(i.Interaction, resp, discordgo.WithRetryOnRatelimit(false)))
+	})
 	if err != nil {
 		b.metrics.errors.WithLabelValues("discord").Inc()
 		b.log.Warn("responding to an interaction", "err", err)
