@@ -12,7 +12,7 @@ import (
 var (
 	isoDay = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
 	// A date must name a day: a bare number, a year or a month is refused.
-	noDay = regexp.MustCompile(`(?i)^(\d+(\.\d*)?|[a-z]+\.?,?\s+\d{4}|\d{4}[-/]\d{1,2})$`)
+	noDay = regexp.MustCompile(`(?i)^(\d+(\.\d*)*|[a-z]+\.?,?\s+\d{4}|\d{4}[-/]\d{1,2})$`)
 )
 
 // ParseDate reads an article date: an ISO date (2026-02-04), an RFC 3339

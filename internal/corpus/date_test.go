@@ -23,6 +23,8 @@ func TestParseDate(t *testing.T) {
 		{"1700000000", "", "does not name a day"},
 		{"1000.", "", "does not name a day"}, // found by FuzzParseText
 		{"1000.0000000000", "", "does not name a day"},
+		{"1987.3.", "", "does not name a day"},
+		{"1000.0000.", "", "does not name a day"},
 		{"March 2026", "", "does not name a day"},
 		{"someday", "", "cannot parse"},
 		{"", "", "no date"},

@@ -106,3 +106,23 @@ func isSubsequence(a, b string) bool {
 	}
 	return i == len(a)
 }
+
+// FuzzParsePeriod fuzzes the date option of /summary and --date.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"2026-02-04", "2026-02-01..2026-02-28", "March 1987", "1987", "last week", "yesterday", "", "2026-13-45", "Feb 30", "..", "2026-02-04..", "between March 1 and March 5, 1987"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := ParsePeriod(s, now)
+		if !ok {
+			return
+		}
+		if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
+			t.Fatalf("ParsePeriod(%q) = %v: ends before it starts", s, p)
+		}
+		if p.String() == "" {
+			t.Fatalf("ParsePeriod(%q) = %v has no name", s, p)
+		}
+	})
+}

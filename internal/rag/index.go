@@ -3,6 +3,7 @@ package rag
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -326,7 +327,7 @@ func (ix *Index) Check() error {
 		for _, x := range c.vector {
 			norm += float64(x) * float64(x)
 		}
-		if norm != 0 && (norm < 0.999 || norm > 1.001) {
+		if math.IsNaN(norm) || norm != 0 && (norm < 0.999 || norm > 1.001) {
 			return fmt.Errorf("chunk %s has a vector of length %.4f, not 1", c.id, norm)
 		}
 		if ix.chunkSlot[c.id] != int32(slot) || !ix.lex.alive[slot] {
