@@ -72,7 +72,13 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		corpusDir, total = writeCrashCorpus(t, 24, 150)
 	}
 	data := t.TempDir()
-	env := append(os.Environ(), "HERALD_DATA="+data, "HERALD_CHECKPOINT_EVERY=20ms", "HERALD_LOG_LEVEL=error", "HERALD_CORPUS=")
+	// Checkpoints every 20 ms on the small corpus; every second on a corpus
+	// of your own, where each one writes tens of megabytes.
+	every := "20ms"
+	if !canary {
+		every = "1s"
+	}
+	env := append(os.Environ(), "HERALD_DATA="+data, "HERALD_CHECKPOINT_EVERY="+every, "HERALD_LOG_LEVEL=error", "HERALD_CORPUS=")
 	ingest := func() *exec.Cmd {
 		cmd := exec.Command(bin, "ingest", corpusDir)
 		cmd.Env = env
