@@ -219,19 +219,24 @@ func (b *Bot) editOriginal(i *discordgo.InteractionCreate, r reply, limit time.D
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	uri := discordgo.EndpointWebhookMessage(b.interactionApp(i), i.Token, "@original")
-	// One bucket per interaction token: edits of different answers do not
-	// queue behind each other (discordgo shares one bucket for all).
-	deadline, _ := ctx.Deadline()
-	err := withRetry(deadline, func() error {
-		_, err := b.s.RequestWithBucketID("PATCH", uri, edit, "interaction:"+i.Token, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
-		return err
-	})
-	if err != nil {
+	if err := b.tokenRequest(ctx, "PATCH", uri, edit, i.Token); err != nil {
 		b.metrics.errors.WithLabelValues("discord").Inc()
 		b.log.Warn("editing an interaction response", "err", err)
 		return false
 	}
 	return true
+}
+
+// tokenRequest sends a request on an interaction token's webhook, retried
+// by withRetry until ctx's deadline. One bucket per token: edits of
+// different answers do not queue behind each other (discordgo shares one
+// bucket for all).
+func (b *Bot) tokenRequest(ctx context.Context, method, uri string, body any, token string) error {
+	deadline, _ := ctx.Deadline()
+	return withRetry(deadline, func() error {
+		_, err := b.s.RequestWithBucketID(method, uri, body, "interaction:"+token, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+		return err
+	})
 }
 
 // firstResponseBudget is how long after an interaction arrives its first
@@ -290,12 +295,7 @@ func (b *Bot) sendFollowups(i *discordgo.InteractionCreate, r reply, flags disco
 	uri := discordgo.EndpointWebhookToken(b.interactionApp(i), i.Token) + "?wait=true"
 	for _, embeds := range r.embeds[1:] {
 		params := &discordgo.WebhookParams{Embeds: embeds, Flags: flags, AllowedMentions: noMentions()}
-		deadline, _ := ctx.Deadline()
-		err := withRetry(deadline, func() error {
-			_, err := b.s.RequestWithBucketID("POST", uri, params, "interaction:"+i.Token, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
-			return err
-		})
-		if err != nil {
+		if err := b.tokenRequest(ctx, "POST", uri, params, i.Token); err != nil {
 			b.metrics.errors.WithLabelValues("discord").Inc()
 			b.log.Warn("sending a followup", "err", err)
 			return

@@ -67,10 +67,7 @@ func delimitSafe(s string) string {
 // Answer asks the model, then checks its citations.
 func (g *Grounded) Answer(ctx context.Context, q Question, passages []Passage) (Answer, error) {
 	qterms := g.fallback.terms.Terms(q.Query)
-	best := 0.0
-	for _, p := range passages {
-		best = max(best, p.Coverage)
-	}
+	best := bestCoverage(passages)
 	// Nothing relevant retrieved: say so without asking the model.
 	if len(passages) == 0 || (len(qterms) > 0 && best < g.fallback.MinCoverage) || (len(qterms) == 0 && q.Period.IsZero() && !q.Recent) {
 		return g.fallback.Answer(ctx, q, passages)

@@ -199,14 +199,6 @@ func (e *Engine) retrieve(ctx context.Context, q Question, so SearchOptions) (re
 	return r, nil
 }
 
-func bestCoverage(ps []Passage) float64 {
-	best := 0.0
-	for _, p := range ps {
-		best = max(best, p.Coverage)
-	}
-	return best
-}
-
 func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {

@@ -105,10 +105,7 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []Passage)
 		weights[t] = e.terms.IDF(t)
 	}
 	weights = weights.forCoverage(e.terms.IDF(""))
-	best := 0.0
-	for _, p := range passages {
-		best = max(best, p.Coverage)
-	}
+	best := bestCoverage(passages)
 	if best < e.MinCoverage {
 		return notCovered(q, passages), nil
 	}

@@ -314,6 +314,15 @@ func (w termWeights) heavy() []string {
 	return out
 }
 
+// bestCoverage is the highest coverage among passages (0 for none).
+func bestCoverage(passages []Passage) float64 {
+	best := 0.0
+	for _, p := range passages {
+		best = max(best, p.Coverage)
+	}
+	return best
+}
+
 // coverage is the share of the weight of w whose terms appear in terms.
 func coverage(w termWeights, terms []string) float64 {
 	var total, found float64

@@ -200,10 +200,7 @@ func (e *Engine) summarizeTopic(ctx context.Context, req SummaryRequest) (Answer
 	if err != nil {
 		return Answer{}, fmt.Errorf("summarising a topic: %w", err)
 	}
-	best := 0.0
-	for _, p := range passages {
-		best = max(best, p.Coverage)
-	}
+	best := bestCoverage(passages)
 	if best < DefaultMinCoverage {
 		a := notCovered(q, passages)
 		a.Heading = heading
