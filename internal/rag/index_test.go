@@ -137,17 +137,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if _, err := ix.Ingest(ctx, []string{dir}, IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), SnapshotFile)
-	if err := ix.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := Load(ctx, path, IndexOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := loaded.Check(); err != nil {
-		t.Fatal(err)
-	}
+	loaded := reload(t, ix)
 	if a, b := ix.Stats(), loaded.Stats(); a != b {
 		t.Fatalf("stats differ: %+v vs %+v", a, b)
 	}
@@ -370,17 +360,7 @@ func TestSnapshotStoresTheLexicon(t *testing.T) {
 	if rep, err := ix.Ingest(ctx, []string{dir}, IngestOptions{}); err != nil || rep.Removed != 1 || rep.Updated != 1 {
 		t.Fatalf("second ingest: %+v, %v", rep, err)
 	}
-	path := filepath.Join(t.TempDir(), SnapshotFile)
-	if err := ix.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := Load(ctx, path, IndexOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := loaded.Check(); err != nil {
-		t.Fatal(err)
-	}
+	loaded := reload(t, ix)
 	stored := loaded.lex
 	loaded.lex = newLexicon()
 	loaded.indexTermsParallel()
@@ -442,4 +422,21 @@ func (l *lexicon) encodeRaw(t *testing.T, lens []int32, term string, postings []
 		out = binary.AppendUvarint(out, p[1])
 	}
 	return out
+}
+
+// reload saves ix to a snapshot, loads it back and checks its integrity.
+func reload(t *testing.T, ix *Index) *Index {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), SnapshotFile)
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(context.Background(), path, IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return loaded
 }
