@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/gorilla/websocket"
 	"github.com/herald-news/herald/internal/rag"
 )
 
@@ -142,17 +141,24 @@ func (o *Options) defaults() {
 type Bot struct {
 	opts     Options
 	s        *discordgo.Session
+	rest     *rest
 	log      *slog.Logger
 	limiter  *userLimiter
 	gate     *gate
 	answers  *answerStore
 	feedback *feedbackLog
 	metrics  *metrics
-	threads  *threadMemory
+	threads  *threads
+	// commands is the command table, by route; registered lists what
+	// Discord registers.
+	commands   map[string]command
+	registered []command
 
 	botID    atomic.Value // string
 	appID    atomic.Value // string
 	answered atomic.Int64
+	// noEphemeral is set once the server refused an ephemeral message.
+	noEphemeral atomic.Bool
 	// readyOnce closes readyCh on the first READY.
 	readyOnce sync.Once
 	readyCh   chan struct{}
@@ -170,9 +176,6 @@ type Bot struct {
 	reconnecting atomic.Bool
 	fatal        chan error
 }
-
-// restTimeout bounds every REST request.
-const restTimeout = 20 * time.Second
 
 // New prepares a bot; Run connects it.
 func New(opts Options) (*Bot, error) {
@@ -199,15 +202,16 @@ func New(opts Options) (*Bot, error) {
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("DISCORD_API_URL %q is not a URL", opts.APIURL)
 	}
-	// Every REST call is bounded: a stalled server must not hold a handler
-	// (and its slot) forever.
+	// discordgo keeps the gateway, and asks the REST API only where the
+	// gateway is. Herald's own REST calls go through rest, bounded by
+	// deadlines: discordgo's would wait out any rate limit.
 	s.Client = &http.Client{Timeout: restTimeout, Transport: apiTransport{base: base, next: http.DefaultTransport}}
 	// Herald reconnects itself (reconnectLoop), so that a close that needs
 	// the operator (an invalid token) ends the process instead of retrying
 	// for ever.
 	s.ShouldReconnectOnError = false
-	s.ShouldRetryOnRateLimit = true
-	s.MaxRestRetries = 2
+	s.ShouldRetryOnRateLimit = false
+	s.MaxRestRetries = 0
 	s.StateEnabled = false
 	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
 	if opts.MessageContent {
@@ -216,21 +220,23 @@ func New(opts Options) (*Bot, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Bot{
 		opts: opts, s: s, log: opts.Log,
+		rest:     newREST(base.String(), opts.Token),
 		limiter:  newUserLimiter(opts.RatePerMinute, opts.RateBurst),
 		gate:     newGate(opts.MaxConcurrent, opts.Queue),
 		answers:  newAnswerStore(5000),
 		feedback: fb,
 		metrics:  m,
-		threads:  newThreadMemory(1000),
+		threads:  newThreads(10000),
 		ctx:      ctx, cancel: cancel,
 		readyCh: make(chan struct{}),
 		fatal:   make(chan error, 1),
 	}
+	b.commands, b.registered = b.commandTable()
+	m.trackSlots(b.gate.inUse)
 	b.botID.Store("")
 	b.appID.Store(opts.AppID)
 	s.AddHandler(b.onReady)
-	s.AddHandler(b.onInteraction)
-	s.AddHandler(b.onMessage)
+	s.AddHandler(b.onEvent)
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
 		b.ready.Store(false)
 		if opts.Reconnect && !b.draining.Load() {
@@ -267,188 +273,29 @@ func (t apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(req)
 }
 
-// FatalGatewayError is a gateway close that retrying cannot fix.
-type FatalGatewayError struct {
-	Code int
-	Fix  string
-}
-
-func (e *FatalGatewayError) Error() string {
-	return fmt.Sprintf("Discord closed the connection with code %d: %s", e.Code, e.Fix)
-}
-
-// fatalClose explains the gateway close codes that need the operator.
-func fatalClose(err error) error {
-	var ce *websocket.CloseError
-	if !errors.As(err, &ce) {
-		return nil
-	}
-	fixes := map[int]string{
-		4004: "the bot token is invalid: copy it again from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN",
-		4010: "invalid shard",
-		4011: "sharding is required: the bot is in too many servers for one connection",
-		4012: "invalid gateway API version",
-		4013: "invalid intents",
-		4014: "disallowed intents: enable \"Message Content Intent\" under Bot → Privileged Gateway Intents in the Developer Portal, or set DISCORD_MESSAGE_CONTENT=false",
-	}
-	if fix, ok := fixes[ce.Code]; ok {
-		return &FatalGatewayError{Code: ce.Code, Fix: fix}
-	}
-	return nil
-}
-
-// Run connects to Discord, registers the commands and serves until ctx is
-// done; then it stops taking new work, lets answers in flight finish within
-// ShutdownTimeout, and closes the connection.
-func (b *Bot) Run(ctx context.Context) error {
-	if err := b.open(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while connecting
-		}
-		return err
-	}
-	// Handlers run in their own goroutines: wait until READY is handled.
-	select {
-	case <-b.readyCh:
-	case <-time.After(30 * time.Second):
-		b.s.Close()
-		return errors.New("the Discord gateway sent no READY within 30 s")
-	case <-ctx.Done():
-		return b.shutdown()
-	}
-	b.log.Info("connected to Discord; invite Herald with this link", "invite", b.InviteURL())
-	// Commands registered earlier keep working, and mentions and DMs need
-	// none: a failed registration is reported, not fatal.
-	if err := b.registerCommands(); err != nil {
-		b.metrics.errors.WithLabelValues("discord").Inc()
-		b.log.Error("the slash commands could not be registered; mentions and DMs still work", "err", err)
-	} else {
-		scope := "global (may take up to an hour to appear)"
-		if b.opts.GuildID != "" {
-			scope = "server " + b.opts.GuildID
-		}
-		b.log.Info("Herald is on Discord", "commands", scope)
-	}
-	select {
-	case <-ctx.Done():
-		return b.shutdown()
-	case err := <-b.fatal:
-		b.shutdown()
-		return err
-	}
-}
-
-// open connects to the gateway, retrying transient failures with backoff
-// until ctx is done. A close that needs the operator is returned at once.
-func (b *Bot) open(ctx context.Context) error {
-	wait := time.Second
-	for attempt := 1; ; attempt++ {
-		errc := make(chan error, 1)
-		go func() { errc <- b.s.Open() }()
-		var err error
-		select {
-		case err = <-errc:
-		case <-ctx.Done():
-			go func() {
-				if <-errc == nil {
-					b.s.Close()
-				}
-			}()
-			return ctx.Err()
-		}
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
-			return nil
-		}
-		if fatal := fatalClose(err); fatal != nil {
-			return fatal
-		}
-		if attempt == 5 {
-			return fmt.Errorf("connecting to the Discord gateway (%d attempts): %w", attempt, err)
-		}
-		b.log.Warn("connecting to the Discord gateway; retrying", "attempt", attempt, "in", wait, "err", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		wait *= 2
-	}
-}
-
-// reconnectLoop reopens the gateway after a disconnect, resuming the
-// session, with exponential backoff; a close that needs the operator ends
-// Run.
-func (b *Bot) reconnectLoop() {
-	if !b.reconnecting.CompareAndSwap(false, true) {
-		return
-	}
-	defer b.reconnecting.Store(false)
-	wait := time.Second
-	for !b.draining.Load() {
-		err := b.s.Open()
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
-			b.log.Info("reconnected to the Discord gateway")
-			return
-		}
-		if fatal := fatalClose(err); fatal != nil {
-			select {
-			case b.fatal <- fatal:
-			default:
-			}
-			return
-		}
-		b.log.Warn("reconnecting to the Discord gateway", "in", wait, "err", err)
-		select {
-		case <-time.After(wait):
-		case <-b.ctx.Done():
-			return
-		}
-		wait = min(2*wait, time.Minute)
-	}
-}
-
-// begin counts an answer in flight, unless the bot is shutting down.
-func (b *Bot) begin() bool {
-	b.drainMu.Lock()
-	defer b.drainMu.Unlock()
-	if b.draining.Load() {
-		return false
-	}
-	b.inflight.Add(1)
-	return true
-}
-
-// shutdown drains and closes.
-func (b *Bot) shutdown() error {
-	b.drainMu.Lock()
-	b.draining.Store(true)
-	b.drainMu.Unlock()
-	b.log.Info("shutting down: finishing answers in flight", "timeout", b.opts.ShutdownTimeout)
-	done := make(chan struct{})
-	go func() { b.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(b.opts.ShutdownTimeout):
-		b.log.Warn("shutdown timeout: abandoning answers in flight")
-		b.cancel()
-	}
-	b.cancel()
-	b.ready.Store(false)
-	if err := b.s.Close(); err != nil {
-		return fmt.Errorf("closing the Discord connection: %w", err)
-	}
-	return nil
-}
-
 // Ready reports whether the gateway is connected and the bot can answer.
 func (b *Bot) Ready() bool { return b.ready.Load() && !b.draining.Load() }
 
 // InviteURL is the link that adds the bot to a server with the scopes and
-// permissions it needs.
+// permissions it needs: on discord.com, or on the Discord-compatible
+// server that DISCORD_API_URL names.
 func (b *Bot) InviteURL() string {
 	perms := discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionSendMessagesInThreads |
 		discordgo.PermissionCreatePublicThreads | discordgo.PermissionEmbedLinks | discordgo.PermissionReadMessageHistory
-	return fmt.Sprintf("https://discord.com/oauth2/authorize?client_id=%s&scope=bot+applications.commands&permissions=%d", b.appID.Load().(string), perms)
+	site := "https://discord.com"
+	if u, err := url.Parse(b.opts.APIURL); err == nil && b.apiHost() != "discord.com" {
+		site = u.Scheme + "://" + u.Host
+	}
+	return fmt.Sprintf("%s/oauth2/authorize?client_id=%s&scope=bot+applications.commands&permissions=%d", site, b.appID.Load().(string), perms)
+}
+
+// apiHost is the host of the REST API: discord.com, or another server.
+func (b *Bot) apiHost() string {
+	u, err := url.Parse(b.opts.APIURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.")
 }
 
 func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {

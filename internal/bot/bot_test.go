@@ -110,6 +110,8 @@ func start(t *testing.T, edit func(*Options)) *harness {
 	t.Helper()
 	fake := discordtest.New()
 	t.Cleanup(fake.Close)
+	// No test may send a null list: other Discord-compatible servers refuse it.
+	fake.SetQuirks(discordtest.Quirks{RefuseNulls: true})
 	eng, ix := sampleEngine(t)
 	logs := &syncBuffer{}
 	h := &harness{t: t, fake: fake, logs: logs, data: t.TempDir(), done: make(chan error, 1)}
@@ -121,7 +123,7 @@ func start(t *testing.T, edit func(*Options)) *harness {
 			return rag.IngestReport{Files: 5, Unchanged: 5, Chunks: ix.Stats().Chunks}, nil
 		},
 		RefTime: func() time.Time { return time.Date(2026, 2, 7, 12, 0, 0, 0, time.UTC) },
-		Log:     slog.New(slog.NewTextHandler(io.MultiWriter(logs), &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:     testLogger(logs),
 	}
 	if edit != nil {
 		edit(&opts)
@@ -156,6 +158,11 @@ func start(t *testing.T, edit func(*Options)) *harness {
 		t.Fatalf("Run returned early: %v\n%s", err, logs.String())
 	}
 	return h
+}
+
+// testLogger logs everything, debug included, to w.
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func (h *harness) ctx() context.Context {

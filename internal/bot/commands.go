@@ -1,7 +1,13 @@
 package bot
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -18,11 +24,27 @@ const (
 	cmdAskHerald = "Ask Herald"
 )
 
+// command is one entry of Herald's command table: what Discord registers
+// for it (nil for buttons and autocompletes), whether it needs Manage
+// Server, and the handler that answers it. Every entry is served through
+// the same middleware (serve).
+type command struct {
+	// name is how the request is logged and counted: "ask", "ask-herald",
+	// "autocomplete", "button-vote"…
+	name    string
+	def     *discordgo.ApplicationCommand
+	admin   bool
+	handler handler
+}
+
 // adminPermissions are what /reindex and /stats require.
 const adminPermissions = discordgo.PermissionManageGuild
 
-// commands defines Herald's application commands.
-func (b *Bot) commands() []*discordgo.ApplicationCommand {
+// commandTable is every request Herald answers, keyed by its route: a
+// slash or message command by its name, an autocomplete by
+// "autocomplete:"+name, a button by "button:"+the prefix of its custom ID.
+// registered lists the commands Discord registers, in order.
+func (b *Bot) commandTable() (table map[string]command, registered []command) {
 	admin := int64(adminPermissions)
 	minOne, maxLen := float64(1), b.opts.MaxQuestion
 	contexts := &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild}
@@ -30,66 +52,173 @@ func (b *Bot) commands() []*discordgo.ApplicationCommand {
 		contexts = &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	}
 	guildOnly := &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild}
-	cmds := []*discordgo.ApplicationCommand{
-		{
+	registered = []command{
+		{name: cmdAsk, handler: b.handleAsk, def: &discordgo.ApplicationCommand{
 			Name: cmdAsk, Description: "Ask a question about the news; the answer cites its sources", Contexts: contexts,
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "Your question, e.g. How much trade did Russia and China do?", Required: true, MaxLength: maxLen},
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Only you see the answer"},
 			},
-		},
-		{
+		}},
+		{name: cmdSummary, handler: b.handleSummary, def: &discordgo.ApplicationCommand{
 			Name: cmdSummary, Description: "Summarise an article, a topic or a date range, with citations", Contexts: contexts,
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "An article (start typing its title)", Autocomplete: true},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "topic", Description: "A topic, e.g. energy cooperation", MaxLength: maxLen},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "date", Description: "YYYY-MM-DD, a range YYYY-MM-DD..YYYY-MM-DD, or words like last week", MaxLength: 100},
 			},
-		},
-		{
+		}},
+		{name: cmdSources, handler: b.handleSources, def: &discordgo.ApplicationCommand{
 			Name: cmdSources, Description: "Which articles say this? Lists them with date, link and the best quote", Contexts: contexts,
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "A question or claim", Required: true, MaxLength: maxLen},
 			},
-		},
-		{
+		}},
+		{name: cmdLatest, handler: b.handleLatest, def: &discordgo.ApplicationCommand{
 			Name: cmdLatest, Description: "The newest articles", Contexts: contexts,
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionInteger, Name: "count", Description: "How many (1 to 10, default 5)", MinValue: &minOne, MaxValue: 10},
 			},
-		},
-		{Name: cmdHelp, Description: "What Herald can do", Contexts: contexts},
-		{Name: cmdStats, Description: "Index and usage figures (admins)", DefaultMemberPermissions: &admin, Contexts: guildOnly},
-		{Name: cmdAskHerald, Type: discordgo.MessageApplicationCommand, Contexts: guildOnly},
+		}},
+		{name: cmdHelp, handler: b.handleHelp, def: &discordgo.ApplicationCommand{Name: cmdHelp, Description: "What Herald can do", Contexts: contexts}},
+		{name: cmdStats, admin: true, handler: b.handleStats, def: &discordgo.ApplicationCommand{
+			Name: cmdStats, Description: "Index and usage figures (admins)", DefaultMemberPermissions: &admin, Contexts: guildOnly}},
+		{name: "ask-herald", handler: b.handleAskHerald, def: &discordgo.ApplicationCommand{Name: cmdAskHerald, Type: discordgo.MessageApplicationCommand, Contexts: guildOnly}},
 	}
 	if b.opts.Reindex != nil {
-		cmds = append(cmds, &discordgo.ApplicationCommand{
+		registered = append(registered, command{name: cmdReindex, admin: true, handler: b.handleReindex, def: &discordgo.ApplicationCommand{
 			Name: cmdReindex, Description: "Re-read the corpus and report what changed (admins)", DefaultMemberPermissions: &admin, Contexts: guildOnly,
-		})
+		}})
 	}
-	return cmds
+	table = map[string]command{
+		"autocomplete:" + cmdSummary: {name: "autocomplete", handler: b.handleAutocomplete},
+		"button:sources":             {name: "button-sources", handler: b.handleSourcesButton},
+		"button:vote":                {name: "button-vote", handler: b.handleVote},
+	}
+	for _, c := range registered {
+		table[c.def.Name] = c
+	}
+	return table, registered
 }
 
+// unknownCommand answers a command Herald does not have (any more).
+var unknownCommand = command{name: "unknown", handler: func(*call) (job, error) {
+	return job{}, refuse("Unknown command: Herald's commands may have changed; try /help.")
+}}
+
+// unreadableRequest answers an interaction Herald could not decode.
+var unreadableRequest = command{name: "unreadable", handler: func(*call) (job, error) { return job{}, unreadable() }}
+
+// isAdmin reports whether the interaction's member may use admin commands.
+// Discord hides them from others, but a request is checked again here.
+func isAdmin(in *discordgo.Interaction) bool {
+	if in == nil || in.Member == nil {
+		return false
+	}
+	return in.Member.Permissions&(adminPermissions|discordgo.PermissionAdministrator) != 0
+}
+
+// registerTimeout bounds the registration of the commands.
+const registerTimeout = 30 * time.Second
+
 // registerCommands replaces the application's commands with Herald's in one
-// bulk overwrite: in DISCORD_GUILD_ID when set (instant), else globally.
-func (b *Bot) registerCommands() error {
+// bulk overwrite: in DISCORD_GUILD_ID when set (instant), else globally. A
+// server that refuses fields it does not know (autocomplete, max_length,
+// min_value, max_value, null lists…) gets the commands again with only the
+// basic fields, once, and the log names what was dropped.
+func (b *Bot) registerCommands(ctx context.Context) error {
 	appID := b.appID.Load().(string)
 	if appID == "" {
 		return fmt.Errorf("no application ID: set DISCORD_APP_ID (the READY event carried none)")
 	}
-	if _, err := b.s.ApplicationCommandBulkOverwrite(appID, b.opts.GuildID, b.commands()); err != nil {
-		return fmt.Errorf("registering the slash commands: %w", err)
+	path := "/applications/" + appID + "/commands"
+	if b.opts.GuildID != "" {
+		path = "/applications/" + appID + "/guilds/" + b.opts.GuildID + "/commands"
+	}
+	var defs []*discordgo.ApplicationCommand
+	for _, c := range b.registered {
+		defs = append(defs, c.def)
+	}
+	full, err := asJSONList(defs)
+	if err != nil {
+		return fmt.Errorf("encoding the slash commands: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
+	defer cancel()
+	put := func(body any) error {
+		_, err := b.rest.do(ctx, request{method: http.MethodPut, path: path, body: body, route: "register commands"})
+		return err
+	}
+	err = put(full)
+	if statusOf(err) != http.StatusBadRequest {
+		if err != nil {
+			return fmt.Errorf("registering the slash commands: %w", err)
+		}
+		return nil
+	}
+	basic, dropped := basicCommands(full)
+	b.log.Warn("the server refused the commands; registering them again with only the basic fields", "dropped", strings.Join(dropped, ", "), "err", err)
+	if err := put(basic); err != nil {
+		return fmt.Errorf("registering the slash commands with basic fields only: %w", err)
 	}
 	return nil
 }
 
-// isAdmin reports whether the interaction's member may use admin commands.
-// Discord hides them from others, but a request is checked again here.
-func isAdmin(i *discordgo.InteractionCreate) bool {
-	if i.Member == nil {
-		return false
+// asJSONList turns values into their generic JSON form.
+func asJSONList(v any) ([]any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
 	}
-	return i.Member.Permissions&(adminPermissions|discordgo.PermissionAdministrator) != 0
+	var out []any
+	err = json.Unmarshal(data, &out)
+	return out, err
+}
+
+// basicFields are the command and option fields every Discord-compatible
+// server knows.
+var basicFields = map[string]bool{
+	"name": true, "description": true, "type": true, "options": true, "required": true, "choices": true,
+	"value": true, "default_member_permissions": true,
+}
+
+// basicCommands keeps only the basic fields of commands, and drops every
+// null; dropped names what went.
+func basicCommands(cmds []any) (basic []any, dropped []string) {
+	seen := map[string]bool{}
+	var strip func(v any) any
+	strip = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			out := map[string]any{}
+			for k, val := range x {
+				switch {
+				case val == nil:
+					seen[k+"=null"] = true
+				case !basicFields[k]:
+					seen[k] = true
+				default:
+					out[k] = strip(val)
+				}
+			}
+			return out
+		case []any:
+			out := make([]any, len(x))
+			for i, el := range x {
+				out[i] = strip(el)
+			}
+			return out
+		}
+		return v
+	}
+	for _, c := range cmds {
+		basic = append(basic, strip(c))
+	}
+	for k := range seen {
+		dropped = append(dropped, k)
+	}
+	sort.Strings(dropped)
+	return basic, dropped
 }
 
 const helpText = `**Herald answers questions about the news, citing every claim.**

@@ -1,102 +1,164 @@
 package bot
 
 import (
-	"container/list"
+	"context"
+	"errors"
+	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/bwmarrin/discordgo"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// threadMemory remembers channels: which are the bot's threads and their
-// recent questions, so that follow-ups ("and what about energy?") can be
-// understood, and what kind each channel is.
-type threadMemory struct {
-	mu      sync.Mutex
-	max     int
-	order   *list.List // thread IDs, least recently used first
-	threads map[string]*thread
+// Channel kinds, as far as Herald needs to know them.
+const (
+	kindUnknown = iota
+	kindGuild
+	kindThread
+	kindDM
+)
+
+// channelInfo is what Herald knows of a channel.
+type channelInfo struct {
+	id   string
+	kind int
+	// own is set for a thread Herald started (its owner is the bot).
+	own bool
+	// name is a thread's name: for Herald's threads, the first question.
+	name string
 }
 
-type thread struct {
-	own   bool // created by the bot
-	kind  int  // what the channel is (kindUnknown until looked up)
-	turns []string
-	elem  *list.Element
+// threads remembers what channels are, which threads are Herald's, and the
+// recent questions of each thread, so that follow-ups ("and what about
+// energy?") are understood. The memory is only a cache: whether a thread is
+// Herald's is read from the thread itself (its owner), and its questions
+// from its messages, when the memory has forgotten them or the bot has
+// restarted.
+type threads struct {
+	channels *lru.Cache[string, channelInfo]
+	turns    *lru.Cache[string, []string]
 }
 
 // maxTurns is how many recent questions of a thread are kept.
 const maxTurns = 4
 
-func newThreadMemory(max int) *threadMemory {
-	return &threadMemory{max: max, order: list.New(), threads: map[string]*thread{}}
+// historyLimit is how many of a thread's messages are read to recover its
+// questions.
+const historyLimit = 50
+
+func newThreads(size int) *threads {
+	channels, _ := lru.New[string, channelInfo](size)
+	turns, _ := lru.New[string, []string](size)
+	return &threads{channels: channels, turns: turns}
 }
 
-func (m *threadMemory) touch(id string) *thread {
-	t, ok := m.threads[id]
-	if ok {
-		m.order.MoveToBack(t.elem)
-		return t
+// learn records what a channel is.
+func (t *threads) learn(ch channelInfo) {
+	if ch.id != "" {
+		t.channels.Add(ch.id, ch)
 	}
-	t = &thread{elem: m.order.PushBack(id)}
-	m.threads[id] = t
-	for m.order.Len() > m.max {
-		old := m.order.Remove(m.order.Front()).(string)
-		delete(m.threads, old)
-	}
-	return t
-}
-
-// markOwn records a thread the bot created.
-func (m *threadMemory) markOwn(id string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.touch(id).own = true
-}
-
-// isOwn reports whether the bot created the thread.
-func (m *threadMemory) isOwn(id string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.threads[id]
-	return ok && t.own
-}
-
-// kind returns what channel id is known to be.
-func (m *threadMemory) kind(id string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if t, ok := m.threads[id]; ok {
-		return t.kind
-	}
-	return kindUnknown
-}
-
-// setKind records what channel id is.
-func (m *threadMemory) setKind(id string, kind int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.touch(id).kind = kind
 }
 
 // remember adds a (standalone) question to a thread's turns.
-func (m *threadMemory) remember(id, question string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t := m.touch(id)
-	t.turns = append(t.turns, question)
-	if len(t.turns) > maxTurns {
-		t.turns = t.turns[len(t.turns)-maxTurns:]
+func (t *threads) remember(id, question string) {
+	turns, _ := t.turns.Get(id)
+	turns = append(slices.Clone(turns), question)
+	if len(turns) > maxTurns {
+		turns = turns[len(turns)-maxTurns:]
 	}
+	t.turns.Add(id, turns)
 }
 
-// recent returns a thread's recent questions, oldest first.
-func (m *threadMemory) recent(id string) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if t, ok := m.threads[id]; ok {
-		return append([]string(nil), t.turns...)
+// errNoThread means the server started no thread.
+var errNoThread = errors.New("the server returned no thread")
+
+// channel tells what a channel is: from memory, or by asking Discord once
+// (the answer is remembered). ok is false when Discord could not tell.
+func (b *Bot) channel(ctx context.Context, id string) (channelInfo, bool) {
+	if ch, ok := b.threads.channels.Get(id); ok {
+		return ch, true
 	}
-	return nil
+	body, err := b.rest.do(ctx, request{method: http.MethodGet, path: "/channels/" + id, route: "get channel"})
+	if err != nil {
+		b.log.Debug("looking up a channel", "err", err)
+		return channelInfo{id: id}, false
+	}
+	var ch discordgo.Channel
+	if fields, err := decodeLenient(body, &ch); err != nil || len(fields) > 0 {
+		b.log.Debug("a channel did not decode whole", "repaired", strings.Join(fields, ","), "err", err)
+	}
+	info := b.channelInfoOf(&ch)
+	info.id = id
+	b.threads.learn(info)
+	return info, true
+}
+
+// channelInfoOf reads what Herald needs of a channel object.
+func (b *Bot) channelInfoOf(ch *discordgo.Channel) channelInfo {
+	info := channelInfo{id: ch.ID, kind: kindGuild, name: ch.Name}
+	switch {
+	case ch.IsThread():
+		info.kind = kindThread
+		info.own = ch.OwnerID != "" && ch.OwnerID == b.botID.Load().(string)
+	case ch.Type == discordgo.ChannelTypeDM || ch.Type == discordgo.ChannelTypeGroupDM:
+		info.kind = kindDM
+	}
+	return info
+}
+
+// recentQuestions returns a thread's recent questions, oldest first: from
+// memory, or else read from the thread's messages before the one being
+// answered (after a restart, or when the memory has forgotten the thread).
+func (b *Bot) recentQuestions(ctx context.Context, channel, before string) []string {
+	if turns, ok := b.threads.turns.Get(channel); ok {
+		return slices.Clone(turns)
+	}
+	info, _ := b.channel(ctx, channel)
+	hctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	body, err := b.rest.do(hctx, request{method: http.MethodGet, route: "read thread history",
+		path: "/channels/" + channel + "/messages?limit=" + strconv.Itoa(historyLimit) + "&before=" + before})
+	var msgs []*discordgo.Message
+	if err == nil {
+		_, err = decodeLenient(body, &msgs)
+	}
+	if err != nil {
+		b.log.Debug("reading a thread's messages", "err", err)
+	}
+	turns := threadQuestions(info.name, msgs, b.botID.Load().(string))
+	if len(turns) > 0 {
+		b.threads.turns.Add(channel, turns)
+	}
+	return turns
+}
+
+// threadQuestions rebuilds a thread's standalone questions from its name
+// (Herald names its threads after the first question) and its messages,
+// newest first as Discord lists them: every message by a person is a
+// follow-up, read as the heuristic reads follow-ups.
+func threadQuestions(name string, newestFirst []*discordgo.Message, botID string) []string {
+	var turns []string
+	if name = strings.TrimSpace(strings.TrimSuffix(name, "…")); name != "" {
+		turns = append(turns, name)
+	}
+	for i := len(newestFirst) - 1; i >= 0; i-- {
+		m := newestFirst[i]
+		if m == nil || m.Author == nil || m.Author.Bot || m.Author.ID == botID {
+			continue
+		}
+		q := strings.TrimSpace(reMention.ReplaceAllString(m.Content, ""))
+		if q == "" {
+			continue
+		}
+		turns = append(turns, standalone(turns, q))
+	}
+	if len(turns) > maxTurns {
+		turns = turns[len(turns)-maxTurns:]
+	}
+	return turns
 }
 
 var (

@@ -113,3 +113,10 @@ func (g *gate) release() {
 	g.waiting--
 	g.mu.Unlock()
 }
+
+// inUse counts the questions that hold a slot or wait for one.
+func (g *gate) inUse() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting
+}

@@ -14,38 +14,75 @@ import (
 	"github.com/herald-news/herald/internal/rag"
 )
 
-// onInteraction routes every interaction. A panic in one request is logged
-// and never takes the bot down.
-func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {
-	defer func() {
-		if p := recover(); p != nil {
-			b.metrics.errors.WithLabelValues("panic").Inc()
-			b.log.Error("panic while handling an interaction", "panic", fmt.Sprint(p))
-		}
-	}()
-	switch i.Type {
-	case discordgo.InteractionApplicationCommand:
-		b.onCommand(i)
-	case discordgo.InteractionApplicationCommandAutocomplete:
-		b.onAutocomplete(i)
-	case discordgo.InteractionMessageComponent:
-		b.onButton(i)
+// onInteraction routes an interaction through the command table. One that
+// could not be read whole still gets an apology when it has a token.
+func (b *Bot) onInteraction(in *discordgo.Interaction, decodeErr error) {
+	c := &call{in: in, user: userOf(in), received: b.opts.Now(), arrived: time.Now()}
+	cmd := b.route(in)
+	if decodeErr != nil && in.Data == nil {
+		cmd = unreadableRequest
 	}
+	c.command = cmd.name
+	if b.opts.LogContent {
+		if data, ok := commandData(in); ok {
+			c.logOptions = optionValues(data.Options)
+		}
+	}
+	b.serve(c, cmd, &interactionOut{b: b, c: c})
 }
 
-func userOf(i *discordgo.InteractionCreate) string {
-	if i.Member != nil && i.Member.User != nil {
-		return i.Member.User.ID
+// route finds the interaction's command.
+func (b *Bot) route(in *discordgo.Interaction) command {
+	if in.Data == nil {
+		return unreadableRequest
 	}
-	if i.User != nil {
-		return i.User.ID
+	key := ""
+	switch in.Type {
+	case discordgo.InteractionApplicationCommand:
+		if data, ok := commandData(in); ok {
+			key = data.Name
+		}
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		if data, ok := commandData(in); ok {
+			key = "autocomplete:" + data.Name
+		}
+	case discordgo.InteractionMessageComponent:
+		if data, ok := in.Data.(discordgo.MessageComponentInteractionData); ok {
+			prefix, _, _ := strings.Cut(data.CustomID, ":")
+			key = "button:" + prefix
+		}
+	}
+	if cmd, ok := b.commands[key]; ok {
+		return cmd
+	}
+	return unknownCommand
+}
+
+// commandData is the data of a command or autocomplete interaction.
+func commandData(in *discordgo.Interaction) (discordgo.ApplicationCommandInteractionData, bool) {
+	data, ok := in.Data.(discordgo.ApplicationCommandInteractionData)
+	return data, ok
+}
+
+// componentData is the data of a button interaction.
+func componentData(in *discordgo.Interaction) (discordgo.MessageComponentInteractionData, bool) {
+	data, ok := in.Data.(discordgo.MessageComponentInteractionData)
+	return data, ok
+}
+
+func userOf(in *discordgo.Interaction) string {
+	if in.Member != nil && in.Member.User != nil {
+		return in.Member.User.ID
+	}
+	if in.User != nil {
+		return in.User.ID
 	}
 	return ""
 }
 
 func option(opts []*discordgo.ApplicationCommandInteractionDataOption, name string) *discordgo.ApplicationCommandInteractionDataOption {
 	for _, o := range opts {
-		if o.Name == name {
+		if o != nil && o.Name == name {
 			return o
 		}
 	}
@@ -61,68 +98,18 @@ func stringOption(opts []*discordgo.ApplicationCommandInteractionDataOption, nam
 	return ""
 }
 
-func (b *Bot) onCommand(i *discordgo.InteractionCreate) {
-	data := i.ApplicationCommandData()
-	opts := data.Options
-	switch data.Name {
-	case cmdAsk:
-		private := false
-		if o := option(opts, "private"); o != nil {
-			private, _ = o.Value.(bool)
+func optionValues(opts []*discordgo.ApplicationCommandInteractionDataOption) map[string]any {
+	m := map[string]any{}
+	for _, o := range opts {
+		if o != nil {
+			m[o.Name] = o.Value
 		}
-		b.askInteraction(i, cmdAsk, stringOption(opts, "question"), private)
-	case cmdAskHerald:
-		question := ""
-		if data.Resolved != nil {
-			if m, ok := data.Resolved.Messages[data.TargetID]; ok && m != nil {
-				question = m.Content
-			}
-		}
-		b.askInteraction(i, "ask-herald", question, false)
-	case cmdSummary:
-		b.summaryInteraction(i, opts)
-	case cmdSources:
-		b.sourcesInteraction(i, stringOption(opts, "question"))
-	case cmdLatest:
-		count := 5
-		if o := option(opts, "count"); o != nil {
-			if f, ok := o.Value.(float64); ok {
-				count = min(max(int(f), 1), 10)
-			}
-		}
-		b.respond(i, cmdLatest, false, func(context.Context) (reply, error) { return b.latest(count), nil })
-	case cmdHelp:
-		b.metrics.questions.WithLabelValues(cmdHelp).Inc()
-		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed(helpText, colourAnswer), Flags: discordgo.MessageFlagsEphemeral}})
-		b.logRequest(cmdHelp, i.Interaction, b.opts.Now(), reply{outcome: "answered"})
-	case cmdStats, cmdReindex:
-		if !isAdmin(i) {
-			b.refuseInteraction(i, data.Name, "Only members with the Manage Server permission can use /"+data.Name+".", "forbidden")
-			return
-		}
-		if data.Name == cmdStats {
-			b.respond(i, cmdStats, true, func(context.Context) (reply, error) { return b.stats(), nil })
-			return
-		}
-		b.respondWithin(i, cmdReindex, true, reindexTimeout, func(ctx context.Context, _ func(string)) (reply, error) { return b.reindex(ctx) })
-	default:
-		b.refuseInteraction(i, "unknown", "Unknown command: Herald's commands may have changed; try /help.", "refused")
 	}
+	return m
 }
 
 // reindexTimeout bounds /reindex: as long as its interaction token allows.
 const reindexTimeout = 13 * time.Minute
-
-// refuseInteraction answers an interaction privately with a refusal or a
-// hint, and logs the request.
-func (b *Bot) refuseInteraction(i *discordgo.InteractionCreate, command, text, outcome string) {
-	b.metrics.questions.WithLabelValues(command).Inc()
-	received := b.opts.Now()
-	b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Embeds: noticeEmbed(text, colourError), Flags: discordgo.MessageFlagsEphemeral}})
-	b.logRequest(command, i.Interaction, received, reply{outcome: outcome})
-}
 
 // checkQuestion refuses empty and over-long questions.
 func (b *Bot) checkQuestion(q string) error {
@@ -136,26 +123,33 @@ func (b *Bot) checkQuestion(q string) error {
 	return nil
 }
 
-// admit applies the question checks and the user's rate limit; it returns
-// a refusal to show, or nil.
-func (b *Bot) admit(user, question string) error {
-	if err := b.checkQuestion(question); err != nil {
-		return err
+func (b *Bot) handleAsk(c *call) (job, error) {
+	data, _ := commandData(c.in)
+	private := false
+	if o := option(data.Options, "private"); o != nil {
+		private, _ = o.Value.(bool)
 	}
-	if ok, wait := b.limiter.allow(user, b.opts.Now()); !ok {
-		b.metrics.rateLimited.Inc()
-		return refuse("Slow down: you can ask again in %d s.", int(wait.Seconds()+0.999))
-	}
-	return nil
+	return b.askJob(c, stringOption(data.Options, "question"), private)
 }
 
-func (b *Bot) askInteraction(i *discordgo.InteractionCreate, command, question string, private bool) {
-	if err := b.admit(userOf(i), question); err != nil {
-		b.refuseInteraction(i, command, err.Error(), "refused")
-		return
+func (b *Bot) handleAskHerald(c *call) (job, error) {
+	data, _ := commandData(c.in)
+	question := ""
+	if data.Resolved != nil {
+		if m, ok := data.Resolved.Messages[data.TargetID]; ok && m != nil {
+			question = m.Content
+		}
 	}
-	asker := b.feedback.userHash(userOf(i))
-	b.respondWithin(i, command, private, b.opts.AnswerTimeout, func(ctx context.Context, stream func(string)) (reply, error) {
+	return b.askJob(c, question, false)
+}
+
+// askJob answers a question, streaming an LLM's text as it comes.
+func (b *Bot) askJob(c *call, question string, private bool) (job, error) {
+	if err := b.checkQuestion(question); err != nil {
+		return job{}, err
+	}
+	asker := b.feedback.userHash(c.user)
+	return job{limited: true, gated: true, private: private, run: func(ctx context.Context, stream func(string)) (reply, error) {
 		var acc strings.Builder
 		a, err := b.opts.Engine.Ask(ctx, question, rag.AskOptions{Asker: asker, OnDelta: func(d string) {
 			acc.WriteString(d)
@@ -165,16 +159,16 @@ func (b *Bot) askInteraction(i *discordgo.InteractionCreate, command, question s
 			return reply{}, err
 		}
 		return b.answerReply(a, question), nil
-	})
+	}}, nil
 }
 
 // answerReply renders an answer with its buttons.
 func (b *Bot) answerReply(a rag.Answer, title string) reply {
 	key := b.answers.put(a)
 	b.answered.Add(1)
-	r := reply{embeds: answerEmbeds(a, title, b.opts.Library.Stats()), outcome: "answered", citations: len(a.Citations), miss: !a.Found}
+	r := reply{embeds: answerEmbeds(a, title, b.opts.Library.Stats()), outcome: outcomeAnswered, citations: len(a.Citations), miss: !a.Found}
 	if !a.Found {
-		r.outcome = "not-covered"
+		r.outcome = outcomeNotCovered
 	}
 	var buttons []discordgo.MessageComponent
 	if len(a.Citations) > 0 {
@@ -188,37 +182,27 @@ func (b *Bot) answerReply(a rag.Answer, title string) reply {
 	return r
 }
 
-func (b *Bot) summaryInteraction(i *discordgo.InteractionCreate, opts []*discordgo.ApplicationCommandInteractionDataOption) {
-	article, topic, date := stringOption(opts, "article"), stringOption(opts, "topic"), stringOption(opts, "date")
+func (b *Bot) handleSummary(c *call) (job, error) {
+	data, _ := commandData(c.in)
+	article, topic, date := stringOption(data.Options, "article"), stringOption(data.Options, "topic"), stringOption(data.Options, "date")
 	req := rag.SummaryRequest{Topic: topic}
-	err := func() error {
-		if article == "" && topic == "" && date == "" {
-			return refuse("Tell me what to summarise: an `article`, a `topic` or a `date`.")
-		}
-		if utf8.RuneCountInString(topic) > b.opts.MaxQuestion {
-			return refuse("That topic is too long; please keep it under %d characters.", b.opts.MaxQuestion)
-		}
-		if article != "" {
-			req.Article = b.resolveArticle(article)
-		}
-		if date != "" {
-			p, ok := rag.ParsePeriod(date, b.opts.RefTime())
-			if !ok {
-				return refuse("I cannot read the date %q: use YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, a month such as March 1987, or words such as last week.", truncate(date, 50))
-			}
-			req.Period = p
-		}
-		if ok, wait := b.limiter.allow(userOf(i), b.opts.Now()); !ok {
-			b.metrics.rateLimited.Inc()
-			return refuse("Slow down: you can ask again in %d s.", int(wait.Seconds()+0.999))
-		}
-		return nil
-	}()
-	if err != nil {
-		b.refuseInteraction(i, cmdSummary, err.Error(), "refused")
-		return
+	if article == "" && topic == "" && date == "" {
+		return job{}, refuse("Tell me what to summarise: an `article`, a `topic` or a `date`.")
 	}
-	b.respond(i, cmdSummary, false, func(ctx context.Context) (reply, error) {
+	if utf8.RuneCountInString(topic) > b.opts.MaxQuestion {
+		return job{}, refuse("That topic is too long; please keep it under %d characters.", b.opts.MaxQuestion)
+	}
+	if article != "" {
+		req.Article = b.resolveArticle(article)
+	}
+	if date != "" {
+		p, ok := rag.ParsePeriod(date, b.opts.RefTime())
+		if !ok {
+			return job{}, refuse("I cannot read the date %q: use YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, a month such as March 1987, or words such as last week.", truncate(date, 50))
+		}
+		req.Period = p
+	}
+	return job{limited: true, gated: true, run: func(ctx context.Context, _ func(string)) (reply, error) {
 		a, err := b.opts.Engine.Summarize(ctx, req)
 		if err != nil {
 			if errors.Is(err, rag.ErrNoSuchArticle) {
@@ -231,7 +215,7 @@ func (b *Bot) summaryInteraction(i *discordgo.InteractionCreate, opts []*discord
 			title = "Summary"
 		}
 		return b.answerReply(a, title), nil
-	})
+	}}, nil
 }
 
 // articleKey is the autocomplete value of an article: article IDs (often
@@ -255,48 +239,51 @@ func (b *Bot) resolveArticle(v string) string {
 	return v
 }
 
-// onAutocomplete offers article titles that contain what was typed,
+// handleAutocomplete offers article titles that contain what was typed,
 // newest first.
-func (b *Bot) onAutocomplete(i *discordgo.InteractionCreate) {
+func (b *Bot) handleAutocomplete(c *call) (job, error) {
+	data, _ := commandData(c.in)
 	typed := ""
-	for _, o := range i.ApplicationCommandData().Options {
-		if o.Focused {
+	for _, o := range data.Options {
+		if o != nil && o.Focused {
 			typed, _ = o.Value.(string)
 		}
 	}
 	typed = strings.ToLower(strings.TrimSpace(typed))
-	choices := []*discordgo.ApplicationCommandOptionChoice{}
-	for _, a := range b.opts.Library.Articles(rag.Period{}) {
-		if typed != "" && !strings.Contains(strings.ToLower(a.Title), typed) {
-			continue
+	return job{run: func(context.Context, func(string)) (reply, error) {
+		choices := []*discordgo.ApplicationCommandOptionChoice{}
+		for _, a := range b.opts.Library.Articles(rag.Period{}) {
+			if typed != "" && !strings.Contains(strings.ToLower(a.Title), typed) {
+				continue
+			}
+			name := truncate(stripInvisible(a.Date.Format(time.DateOnly)+" — "+a.Title), maxChoiceName)
+			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: name, Value: articleKey(a.ID)})
+			if len(choices) == maxChoices {
+				break
+			}
 		}
-		name := truncate(stripInvisible(a.Date.Format(time.DateOnly)+" — "+a.Title), maxChoiceName)
-		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: name, Value: articleKey(a.ID)})
-		if len(choices) == maxChoices {
-			break
-		}
-	}
-	b.respondChoices(i, choices)
-	b.logRequest("autocomplete", i.Interaction, b.opts.Now(), reply{outcome: "answered", citations: len(choices)})
+		return reply{choices: choices, outcome: outcomeAnswered, citations: len(choices)}, nil
+	}}, nil
 }
 
-func (b *Bot) sourcesInteraction(i *discordgo.InteractionCreate, question string) {
-	if err := b.admit(userOf(i), question); err != nil {
-		b.refuseInteraction(i, cmdSources, err.Error(), "refused")
-		return
+func (b *Bot) handleSources(c *call) (job, error) {
+	data, _ := commandData(c.in)
+	question := stringOption(data.Options, "question")
+	if err := b.checkQuestion(question); err != nil {
+		return job{}, err
 	}
-	b.respond(i, cmdSources, false, func(ctx context.Context) (reply, error) {
+	return job{limited: true, gated: true, run: func(ctx context.Context, _ func(string)) (reply, error) {
 		srcs, period, err := b.opts.Engine.Sources(ctx, question, rag.AskOptions{})
 		if err != nil {
 			return reply{}, err
 		}
 		return b.sourcesReply(question, srcs, period), nil
-	})
+	}}, nil
 }
 
 func (b *Bot) sourcesReply(question string, srcs []rag.Source, period rag.Period) reply {
 	if len(srcs) == 0 {
-		r := notice("No article in the corpus matches this.", colourMissing, "not-covered")
+		r := notice("No article in the corpus matches this.", colourMissing, outcomeNotCovered)
 		r.miss = true
 		return r
 	}
@@ -315,7 +302,18 @@ func (b *Bot) sourcesReply(question string, srcs []rag.Source, period rag.Period
 		e.Description = "_Only articles dated " + period.String() + "._"
 	}
 	e.Footer = &discordgo.MessageEmbedFooter{Text: footerText(b.opts.Library.Stats(), "")}
-	return reply{embeds: packEmbeds([]*discordgo.MessageEmbed{e}), outcome: "answered", citations: len(srcs)}
+	return reply{embeds: packEmbeds([]*discordgo.MessageEmbed{e}), outcome: outcomeAnswered, citations: len(srcs)}
+}
+
+func (b *Bot) handleLatest(c *call) (job, error) {
+	data, _ := commandData(c.in)
+	count := 5
+	if o := option(data.Options, "count"); o != nil {
+		if f, ok := o.Value.(float64); ok {
+			count = min(max(int(f), 1), 10)
+		}
+	}
+	return job{gated: true, run: func(context.Context, func(string)) (reply, error) { return b.latest(count), nil }}, nil
 }
 
 func (b *Bot) latest(count int) reply {
@@ -333,7 +331,17 @@ func (b *Bot) latest(count int) reply {
 	}
 	e := &discordgo.MessageEmbed{Title: "Latest articles", Description: truncate(text, maxEmbedDescription), Color: colourAnswer,
 		Footer: &discordgo.MessageEmbedFooter{Text: footerText(b.opts.Library.Stats(), "")}}
-	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: "answered", citations: len(infos)}
+	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: outcomeAnswered, citations: len(infos)}
+}
+
+func (b *Bot) handleHelp(*call) (job, error) {
+	return job{private: true, run: func(context.Context, func(string)) (reply, error) {
+		return reply{embeds: [][]*discordgo.MessageEmbed{noticeEmbed(helpText, colourAnswer)}, outcome: outcomeAnswered}, nil
+	}}, nil
+}
+
+func (b *Bot) handleStats(*call) (job, error) {
+	return job{private: true, run: func(context.Context, func(string)) (reply, error) { return b.stats(), nil }}, nil
 }
 
 func (b *Bot) stats() reply {
@@ -368,75 +376,69 @@ func (b *Bot) stats() reply {
 		{Name: "Embedder", Value: fmt.Sprintf("%s (%d dimensions)", st.Embedder, st.Dimension), Inline: false},
 		{Name: "Language model", Value: llm, Inline: false},
 	}}
-	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: "answered"}
+	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: outcomeAnswered}
 }
 
-func (b *Bot) reindex(ctx context.Context) (reply, error) {
-	rep, err := b.opts.Reindex(ctx)
-	if err != nil {
-		return reply{}, err
-	}
-	text := fmt.Sprintf("Re-read %d files: %d added, %d updated, %d unchanged, %d removed, %d rejected; %d chunks in the index; %.1f s.",
-		rep.Files, rep.Added, rep.Updated, rep.Unchanged, rep.Removed, len(rep.Rejected), rep.Chunks, rep.Duration.Seconds())
-	for n, r := range rep.Rejected {
-		if n == 5 {
-			text += fmt.Sprintf("\n… and %d more rejections (see the server log).", len(rep.Rejected)-5)
-			break
+func (b *Bot) handleReindex(*call) (job, error) {
+	return job{private: true, timeout: reindexTimeout, run: func(ctx context.Context, _ func(string)) (reply, error) {
+		rep, err := b.opts.Reindex(ctx)
+		if err != nil {
+			return reply{}, err
 		}
-		text += "\n• " + escape(r.Error())
-	}
-	return notice(text, colourAnswer, "answered"), nil
+		text := fmt.Sprintf("Re-read %d files: %d added, %d updated, %d unchanged, %d removed, %d rejected; %d chunks in the index; %.1f s.",
+			rep.Files, rep.Added, rep.Updated, rep.Unchanged, rep.Removed, len(rep.Rejected), rep.Chunks, rep.Duration.Seconds())
+		for n, r := range rep.Rejected {
+			if n == 5 {
+				text += fmt.Sprintf("\n… and %d more rejections (see the server log).", len(rep.Rejected)-5)
+				break
+			}
+			text += "\n• " + escape(r.Error())
+		}
+		return notice(text, colourAnswer, outcomeAnswered), nil
+	}}, nil
 }
 
-// onButton handles "Show sources" and the feedback buttons.
-func (b *Bot) onButton(i *discordgo.InteractionCreate) {
-	id := i.MessageComponentData().CustomID
-	received, outcome := b.opts.Now(), "answered"
-	command, _, _ := strings.Cut(id, ":")
-	defer func() { b.logRequest("button-"+command, i.Interaction, received, reply{outcome: outcome}) }()
-	ephemeral := func(embeds []*discordgo.MessageEmbed) {
-		b.respondQuick(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral}})
+// handleSourcesButton shows, privately, the passage behind every citation
+// of an answer.
+func (b *Bot) handleSourcesButton(c *call) (job, error) {
+	data, _ := componentData(c.in)
+	key := strings.TrimPrefix(data.CustomID, "sources:")
+	return job{private: true, run: func(context.Context, func(string)) (reply, error) {
+		a, ok := b.answers.get(key)
+		if !ok {
+			return notice("This answer is too old for its sources to be shown; please ask again.", colourMissing, outcomeExpired), nil
+		}
+		return reply{embeds: sourcesEmbeds(a.Citations), outcome: outcomeAnswered, citations: len(a.Citations)}, nil
+	}}, nil
+}
+
+// handleVote records a 👍 or 👎 on an answer in feedback.jsonl.
+func (b *Bot) handleVote(c *call) (job, error) {
+	data, _ := componentData(c.in)
+	parts := strings.SplitN(data.CustomID, ":", 3)
+	if len(parts) != 3 || (parts[1] != "up" && parts[1] != "down") {
+		return job{}, refuse("This button is not one of Herald's.")
 	}
-	switch {
-	case strings.HasPrefix(id, "sources:"):
-		a, ok := b.answers.get(strings.TrimPrefix(id, "sources:"))
+	vote, key := parts[1], parts[2]
+	user := b.feedback.userHash(c.user)
+	return job{private: true, run: func(context.Context, func(string)) (reply, error) {
+		a, ok := b.answers.get(key)
 		if !ok {
-			outcome = "expired"
-			ephemeral(noticeEmbed("This answer is too old for its sources to be shown; please ask again.", colourMissing))
-			return
+			return notice("This answer is too old to take feedback; thank you all the same.", colourMissing, outcomeExpired), nil
 		}
-		pages := sourcesEmbeds(a.Citations)
-		b.sendNow(i, reply{embeds: pages}, discordgo.MessageFlagsEphemeral, b.opts.Now(), time.Now())
-	case strings.HasPrefix(id, "vote:"):
-		parts := strings.SplitN(id, ":", 3)
-		if len(parts) != 3 || (parts[1] != "up" && parts[1] != "down") {
-			return
+		if !b.answers.vote(key, user) {
+			return notice("You have already given feedback on this answer.", colourMissing, outcomeRefused), nil
 		}
-		user := b.feedback.userHash(userOf(i))
-		a, ok := b.answers.get(parts[2])
-		if !ok {
-			outcome = "expired"
-			ephemeral(noticeEmbed("This answer is too old to take feedback; thank you all the same.", colourMissing))
-			return
-		}
-		if !b.answers.vote(parts[2], user) {
-			outcome = "refused"
-			ephemeral(noticeEmbed("You have already given feedback on this answer.", colourMissing))
-			return
-		}
-		fb := Feedback{Time: b.opts.Now().UTC(), Vote: parts[1], Question: a.Question, Answer: a.Text, User: user}
-		for _, c := range a.Citations {
-			fb.Citations = append(fb.Citations, FeedbackCitation{N: c.N, Title: c.Title, Date: c.Day(), URL: c.URL})
+		fb := Feedback{Time: b.opts.Now().UTC(), Vote: vote, Question: a.Question, Answer: a.Text, User: user}
+		for _, ct := range a.Citations {
+			fb.Citations = append(fb.Citations, FeedbackCitation{N: ct.N, Title: ct.Title, Date: ct.Day(), URL: ct.URL})
 		}
 		if err := b.feedback.record(fb); err != nil {
-			outcome = "error"
 			b.metrics.errors.WithLabelValues("feedback").Inc()
 			b.log.Error("recording feedback", "err", err)
-			ephemeral(noticeEmbed("Sorry, your feedback could not be saved.", colourError))
-			return
+			return notice("Sorry, your feedback could not be saved.", colourError, outcomeError), nil
 		}
-		b.metrics.feedback.WithLabelValues(parts[1]).Inc()
-		ephemeral(noticeEmbed("Thanks for the feedback.", colourAnswer))
-	}
+		b.metrics.feedback.WithLabelValues(vote).Inc()
+		return notice("Thanks for the feedback.", colourAnswer, outcomeAnswered), nil
+	}}, nil
 }

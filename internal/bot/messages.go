@@ -2,7 +2,7 @@ package bot
 
 import (
 	"context"
-	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -13,21 +13,28 @@ import (
 
 var reMention = regexp.MustCompile(`<@!?(\d+)>`)
 
+// Deadlines of the calls a message's answer makes before and after the
+// answer is written.
+const (
+	// lookupTimeout bounds asking Discord what a channel is, or for its
+	// recent messages.
+	lookupTimeout = 3 * time.Second
+	// threadTimeout bounds starting a thread for a mention's answer.
+	threadTimeout = 5 * time.Second
+	// typingTimeout bounds the typing indicator, which is best effort.
+	typingTimeout = 2 * time.Second
+	// sendReserve is kept from a message's deadline for sending its answer.
+	sendReserve = 5 * time.Second
+)
+
 // onMessage answers @mentions (in a thread started from the question), DMs,
-// and follow-ups in the bot's own threads. Messages from bots, itself
+// and follow-ups in Herald's own threads. Messages from bots, Herald
 // included, are ignored.
-func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
-	defer func() {
-		if p := recover(); p != nil {
-			b.metrics.errors.WithLabelValues("panic").Inc()
-			b.log.Error("panic while handling a message", "panic", fmt.Sprint(p))
-		}
-	}()
+func (b *Bot) onMessage(m *discordgo.Message) {
 	if m.Author == nil || m.Author.Bot || m.Author.ID == b.botID.Load().(string) {
 		return
 	}
 	botID := b.botID.Load().(string)
-	isDM := m.GuildID == "" && b.channelKind(m.ChannelID) != kindGuild
 	mentioned := false
 	for _, u := range m.Mentions {
 		if u != nil && u.ID == botID {
@@ -38,17 +45,23 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	if botID != "" && (strings.Contains(m.Content, "<@"+botID+">") || strings.Contains(m.Content, "<@!"+botID+">")) {
 		mentioned = true
 	}
-	ownThread := !isDM && b.threads.isOwn(m.ChannelID)
-	received := b.opts.Now()
-	if !isDM && !mentioned && !ownThread {
-		return
+	ctx, cancel := context.WithTimeout(b.ctx, lookupTimeout)
+	defer cancel()
+	var where channelInfo
+	isDM := false
+	if m.GuildID == "" {
+		where, _ = b.channel(ctx, m.ChannelID)
+		isDM = where.kind != kindGuild && where.kind != kindThread
 	}
-	channel := m.ChannelID
-	if isDM && !b.opts.DMs {
-		r := notice("Herald does not answer direct messages here. Use /ask in a server, or mention @Herald there.", colourMissing, "refused")
-		b.send(channel, "", r)
-		b.logRequest("dm", nil, received, r)
-		return
+	if !isDM && !mentioned {
+		// A follow-up needs no mention in Herald's own thread: ask the
+		// thread itself whose it is (it is remembered).
+		if where.kind == kindUnknown {
+			where, _ = b.channel(ctx, m.ChannelID)
+		}
+		if !where.own {
+			return
+		}
 	}
 	question := strings.TrimSpace(reMention.ReplaceAllStringFunc(m.Content, func(tok string) string {
 		if strings.Contains(tok, botID) {
@@ -56,95 +69,63 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		}
 		return tok
 	}))
-	if question == "" && ownThread && !mentioned {
+	followUp := !isDM && !mentioned
+	if question == "" && followUp {
 		return // content not delivered (no Message Content intent), or an empty message
 	}
-	command := "mention"
+	c := &call{command: "mention", msg: m, user: m.Author.ID, received: b.opts.Now(), arrived: time.Now(), channel: m.ChannelID}
 	switch {
 	case isDM:
-		command = "dm"
-	case ownThread && !mentioned:
-		command = "follow-up"
+		c.command = "dm"
+	case followUp:
+		c.command = "follow-up"
 	}
-	b.metrics.questions.WithLabelValues(command).Inc()
-	// finish sends r in reply and logs the request.
-	finish := func(r reply) {
-		reference := ""
-		if channel == m.ChannelID {
-			reference = m.ID
+	if b.opts.LogContent {
+		c.logOptions = map[string]any{"question": question}
+	}
+	out := &channelOut{b: b, c: c}
+	if mentioned && !isDM {
+		if where.kind == kindUnknown {
+			where, _ = b.channel(ctx, m.ChannelID)
 		}
-		if !b.send(channel, reference, r) && channel != m.ChannelID {
-			// The thread could not be written to: answer in the channel.
-			b.send(m.ChannelID, m.ID, r)
-		}
-		b.logRequest(command, nil, received, r)
-	}
-
-	if err := b.admit(m.Author.ID, question); err != nil {
-		finish(notice(err.Error(), colourError, "refused"))
-		return
-	}
-	// A mention in a channel is answered in a thread started from it; one
-	// inside a thread is answered there.
-	if mentioned && !isDM && !b.isThread(m.ChannelID) {
-		th, err := b.s.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
-			Name: truncate(stripInvisible(strings.Join(strings.Fields(question), " ")), maxThreadName), AutoArchiveDuration: 1440, Type: discordgo.ChannelTypeGuildPublicThread,
-		})
-		switch {
-		case err != nil:
-			b.log.Warn("starting a thread; answering in the channel", "err", err)
-		case th == nil || th.ID == "":
-			b.log.Warn("starting a thread: the server returned no thread; answering in the channel")
-		default:
-			channel = th.ID
-			b.threads.markOwn(th.ID)
+		// A mention in a channel is answered in a thread started from it;
+		// one inside a thread is answered there.
+		if where.kind != kindThread {
+			out.thread = truncate(stripInvisible(strings.Join(strings.Fields(question), " ")), maxThreadName)
 		}
 	}
-	if !b.begin() {
-		finish(notice("Herald is restarting; please ask again in a minute.", colourError, "draining"))
-		return
-	}
-	defer b.inflight.Done()
-	if !b.gate.reserve() {
-		b.metrics.busy.Inc()
-		finish(notice("Herald is busy answering other questions; please try again in a moment.", colourError, "busy"))
-		return
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, b.opts.AnswerTimeout)
-	defer cancel()
-	if !b.gate.enter(ctx.Done()) {
-		finish(notice("Herald is too busy to answer in time; please try again.", colourError, "timeout"))
-		return
-	}
-	defer b.gate.release()
-	_ = b.s.ChannelTyping(channel)
-
-	full := question
-	if ownThread || channel != m.ChannelID {
-		full = b.standalone(ctx, b.threads.recent(channel), question)
-	}
-	r := b.answerMessage(ctx, command, full, question, b.feedback.userHash(m.Author.ID))
-	if r.outcome == "answered" || r.outcome == "not-covered" {
-		b.threads.remember(channel, full)
-	}
-	finish(r)
+	inThread := where.kind == kindThread
+	b.serve(c, command{name: c.command, handler: func(c *call) (job, error) {
+		if isDM && !b.opts.DMs {
+			return job{}, refuse("Herald does not answer direct messages here. Use /ask in a server, or mention @Herald there.")
+		}
+		return b.messageJob(c, question, inThread)
+	}}, out)
 }
 
-// answerMessage answers a message's question, recovering from a panic.
-func (b *Bot) answerMessage(ctx context.Context, command, full, question, asker string) (r reply) {
-	defer func() {
-		if p := recover(); p != nil {
-			b.metrics.errors.WithLabelValues("panic").Inc()
-			b.log.Error("panic while answering", "command", command, "panic", fmt.Sprint(p))
-			r = notice("Sorry, something went wrong while answering. Please try again.", colourError, "error")
-		}
-	}()
-	a, err := b.opts.Engine.Ask(ctx, full, rag.AskOptions{Asker: asker})
-	if err != nil {
-		return b.failure(command, err)
+// messageJob answers a message's question; in a thread, with the thread's
+// earlier questions as context.
+func (b *Bot) messageJob(c *call, question string, inThread bool) (job, error) {
+	if err := b.checkQuestion(question); err != nil {
+		return job{}, err
 	}
-	a.Question = question
-	return b.answerReply(a, question)
+	asker := b.feedback.userHash(c.user)
+	return job{limited: true, gated: true, run: func(ctx context.Context, _ func(string)) (reply, error) {
+		full := question
+		if inThread {
+			full = b.standalone(ctx, b.recentQuestions(ctx, c.channel, c.msg.ID), question)
+		}
+		a, err := b.opts.Engine.Ask(ctx, full, rag.AskOptions{Asker: asker})
+		if err != nil {
+			return reply{}, err
+		}
+		a.Question = question
+		r := b.answerReply(a, question)
+		if c.channel != c.msg.ChannelID || inThread {
+			b.threads.remember(c.channel, full)
+		}
+		return r, nil
+	}}, nil
 }
 
 // standalone rewrites a follow-up with the language model when there is
@@ -163,60 +144,106 @@ func (b *Bot) standalone(ctx context.Context, previous []string, q string) strin
 	return standalone(previous, q)
 }
 
-// Channel kinds, as far as Herald needs to know them.
-const (
-	kindUnknown = iota
-	kindGuild
-	kindThread
-	kindDM
-)
+// channelOut delivers a message's reply: in a thread started from the
+// message (a mention in a channel), or where the message was written (a
+// thread, a DM). The whole request is bounded by its job's timeout, from
+// when the message arrived.
+type channelOut struct {
+	b *Bot
+	c *call
+	// thread, when set, names the thread to start for the answer.
+	thread string
+}
 
-// channelKind asks Discord once what a channel is, and remembers it.
-func (b *Bot) channelKind(id string) int {
-	if k := b.threads.kind(id); k != kindUnknown {
-		return k
+// refuse replies where the message was written.
+func (o *channelOut) refuse(r reply) reply {
+	ctx, cancel := context.WithTimeout(o.b.ctx, editTimeout)
+	defer cancel()
+	if err := o.b.sendReply(ctx, o.c.msg.ChannelID, o.c.msg.ID, r); err != nil {
+		return r.undelivered(err)
 	}
-	ch, err := b.s.Channel(id)
-	if err != nil || ch == nil {
-		return kindUnknown
-	}
-	k := kindGuild
-	switch {
-	case ch.IsThread():
-		k = kindThread
-		if ch.OwnerID != "" && ch.OwnerID == b.botID.Load().(string) {
-			b.threads.markOwn(id)
+	return r
+}
+
+// deliver starts the thread, shows the typing indicator, writes the
+// answer and sends it; an answer the thread cannot take goes in the
+// message's channel.
+func (o *channelOut) deliver(j job) reply {
+	b, c := o.b, o.c
+	ctx, cancel := context.WithDeadline(b.ctx, c.arrived.Add(j.timeout))
+	defer cancel()
+	if o.thread != "" {
+		if id, err := b.startThread(ctx, c.msg, o.thread); err != nil {
+			b.log.Warn("starting a thread; answering in the channel", "err", err)
+		} else {
+			c.channel = id
 		}
-	case ch.Type == discordgo.ChannelTypeDM || ch.Type == discordgo.ChannelTypeGroupDM:
-		k = kindDM
 	}
-	b.threads.setKind(id, k)
-	return k
+	go b.typing(c.channel)
+	wctx, wcancel := context.WithDeadline(ctx, c.arrived.Add(j.timeout-min(sendReserve, j.timeout/4)))
+	r := b.work(wctx, c.command, j, func(string) {})
+	wcancel()
+	reference := ""
+	if c.channel == c.msg.ChannelID {
+		reference = c.msg.ID
+	}
+	err := b.sendReply(ctx, c.channel, reference, r)
+	if err != nil && c.channel != c.msg.ChannelID {
+		b.log.Warn("the thread could not take the answer; answering in the channel", "err", err)
+		err = b.sendReply(ctx, c.msg.ChannelID, c.msg.ID, r)
+	}
+	if err != nil {
+		b.metrics.errors.WithLabelValues("discord").Inc()
+		return r.undelivered(err)
+	}
+	return r
 }
 
-// isThread reports whether a channel is a thread.
-func (b *Bot) isThread(channelID string) bool {
-	return b.threads.isOwn(channelID) || b.channelKind(channelID) == kindThread
-}
-
-// send posts r to a channel (replying to message reference when set),
-// overflow in further messages. It reports whether the first message went.
-func (b *Bot) send(channel, reference string, r reply) bool {
+// sendReply posts r to a channel (replying to message reference when set),
+// overflow in further messages. A reply whose first message went but whose
+// overflow did not is reported as undelivered.
+func (b *Bot) sendReply(ctx context.Context, channel, reference string, r reply) error {
 	noFail := false
 	for n, embeds := range r.embeds {
-		msg := &discordgo.MessageSend{Content: r.content, Embeds: embeds, AllowedMentions: noMentions()}
+		m := &message{Embeds: embeds, AllowedMentions: noMentions()}
 		if n == 0 {
-			msg.Components = r.components
+			m.Components = r.components
 			if reference != "" {
 				// A deleted question must not lose its answer.
-				msg.Reference = &discordgo.MessageReference{MessageID: reference, ChannelID: channel, FailIfNotExists: &noFail}
+				m.Reference = &discordgo.MessageReference{MessageID: reference, ChannelID: channel, FailIfNotExists: &noFail}
 			}
 		}
-		if _, err := b.s.ChannelMessageSendComplex(channel, msg); err != nil {
-			b.metrics.errors.WithLabelValues("discord").Inc()
-			b.log.Warn("sending a message", "err", err)
-			return n > 0
+		if _, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + channel + "/messages", body: m, route: "send message"}); err != nil {
+			return err
 		}
 	}
-	return true
+	return nil
+}
+
+// startThread starts a public thread from a message and returns its ID.
+func (b *Bot) startThread(ctx context.Context, m *discordgo.Message, name string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, threadTimeout)
+	defer cancel()
+	body, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + m.ChannelID + "/messages/" + m.ID + "/threads",
+		body: map[string]any{"name": name, "auto_archive_duration": 1440}, route: "start thread"})
+	if err != nil {
+		return "", err
+	}
+	var th discordgo.Channel
+	decodeLenient(body, &th)
+	if th.ID == "" {
+		return "", errNoThread
+	}
+	b.threads.learn(channelInfo{id: th.ID, kind: kindThread, own: true, name: name})
+	return th.ID, nil
+}
+
+// typing shows the typing indicator, at most once and briefly: it never
+// delays an answer.
+func (b *Bot) typing(channel string) {
+	ctx, cancel := context.WithTimeout(b.ctx, typingTimeout)
+	defer cancel()
+	if _, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + channel + "/typing", route: "typing", once: true}); err != nil {
+		b.log.Debug("the typing indicator failed", "err", err)
+	}
 }

@@ -19,6 +19,8 @@ type metrics struct {
 	busy        prometheus.Counter
 	feedback    *prometheus.CounterVec
 	streamEdit  prometheus.Histogram
+	outcomes    *prometheus.CounterVec
+	requests    *prometheus.HistogramVec
 }
 
 // trackLLM exports the language model's token use.
@@ -29,6 +31,14 @@ func (m *metrics) trackLLM(usage func() rag.BudgetUsage) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "herald_llm_budget_refusals", Help: "LLM calls refused by a token budget."},
 			func() float64 { return float64(usage().Refusals) }),
 	)
+}
+
+// trackSlots exports how many questions hold an answer slot or wait for
+// one.
+func (m *metrics) trackSlots(inUse func() int) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_answer_slots_in_use", Help: "Questions holding an answer slot or waiting for one.",
+	}, func() float64 { return float64(inUse()) }))
 }
 
 func newMetrics() *metrics {
@@ -64,8 +74,15 @@ func newMetrics() *metrics {
 			Name: "herald_first_stream_edit_seconds", Help: "Time from receiving a question to the first streamed edit of its answer.",
 			Buckets: []float64{.25, .5, 1, 1.5, 2, 2.5, 3, 5, 10},
 		}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_outcomes_total", Help: "Requests by command and by what reached the user (answered, not-covered, refused, undelivered…).",
+		}, []string{"command", "outcome"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_request_seconds", Help: "Time from receiving a request to its reply's delivery (or failure), by command.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"command"}),
 	}
-	m.registry.MustRegister(m.questions, m.latency, m.firstReply, m.misses, m.errors, m.rateLimited, m.busy, m.feedback, m.streamEdit,
+	m.registry.MustRegister(m.outcomes, m.requests, m.questions, m.latency, m.firstReply, m.misses, m.errors, m.rateLimited, m.busy, m.feedback, m.streamEdit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,31 +1,29 @@
 package bot
 
 import (
-	"container/list"
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/herald-news/herald/internal/rag"
 )
 
 // answerStore remembers recent answers so that their buttons (sources,
 // feedback) work, with a bounded size.
 type answerStore struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // of string keys, oldest first
-	items map[string]*storedAnswer
+	mu    sync.Mutex // makes vote's check and record one step
+	items *lru.Cache[string, *storedAnswer]
 }
 
 type storedAnswer struct {
 	answer rag.Answer
 	voters map[string]bool
-	elem   *list.Element
 }
 
-func newAnswerStore(max int) *answerStore {
-	return &answerStore{max: max, order: list.New(), items: map[string]*storedAnswer{}}
+func newAnswerStore(size int) *answerStore {
+	items, _ := lru.New[string, *storedAnswer](size)
+	return &answerStore{items: items}
 }
 
 // put stores an answer and returns its key.
@@ -33,20 +31,12 @@ func (s *answerStore) put(a rag.Answer) string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	key := hex.EncodeToString(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.items[key] = &storedAnswer{answer: a, voters: map[string]bool{}, elem: s.order.PushBack(key)}
-	for s.order.Len() > s.max {
-		old := s.order.Remove(s.order.Front()).(string)
-		delete(s.items, old)
-	}
+	s.items.Add(key, &storedAnswer{answer: a, voters: map[string]bool{}})
 	return key
 }
 
 func (s *answerStore) get(key string) (rag.Answer, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it, ok := s.items[key]
+	it, ok := s.items.Get(key)
 	if !ok {
 		return rag.Answer{}, false
 	}
@@ -57,7 +47,7 @@ func (s *answerStore) get(key string) (rag.Answer, bool) {
 func (s *answerStore) vote(key, user string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it, ok := s.items[key]
+	it, ok := s.items.Get(key)
 	if !ok || it.voters[user] {
 		return false
 	}

@@ -3,6 +3,13 @@
 // connects to. It enforces what Discord enforces: an interaction callback
 // later than 3 s fails with 10062, over-long fields fail with 400/50035, and
 // every message-creating request must set allowed_mentions to parse nothing.
+//
+// It also plays what other Discord-compatible servers do, on demand:
+// faults (Fail), rate limits that extend on every refused request (Block),
+// responses with fields of unexpected types (Mangle), interactions Discord
+// would not send (InteractRaw), channel histories that outlive a bot
+// (AddMessage, Post), and the Quirks: refused ephemeral flags, refused
+// command fields, refused null lists, a 4000 close for a bad token.
 package discordtest
 
 import (
@@ -13,6 +20,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,7 +134,111 @@ type Server struct {
 	intents      int
 	interactions map[string]*interaction // by token
 	channels     map[string]*discordgo.Channel
+	messages     map[string][]*discordgo.Message // by channel, oldest first
 	faults       []*fault
+	blocks       []*block
+	manglers     []*mangler
+	quirks       Quirks
+}
+
+// Quirks are behaviours of other Discord-compatible servers that Discord
+// itself does not have; each is off until set with SetQuirks.
+type Quirks struct {
+	// RefuseEphemeral answers 500 to any message with the ephemeral flag.
+	RefuseEphemeral bool
+	// StrictCommands answers 400 to commands with fields beyond the basic
+	// ones (autocomplete, max_length, min_value, max_value, contexts…) or
+	// with null lists.
+	StrictCommands bool
+	// RefuseNulls answers 400 to a message payload with a null list
+	// ("components": null).
+	RefuseNulls bool
+	// BadTokenClose is the close code for an IDENTIFY with a wrong token
+	// (default 4004; some servers send 4000).
+	BadTokenClose int
+}
+
+// SetQuirks turns quirks on or off.
+func (s *Server) SetQuirks(q Quirks) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quirks = q
+}
+
+func (s *Server) quirk() Quirks {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.quirks
+}
+
+// block is a rate limit that lasts as long as requests keep coming: every
+// refused request extends it.
+type block struct {
+	match      func(Request) bool
+	retryAfter time.Duration
+	until      time.Time
+}
+
+// Block rate-limits the requests that match, as one independent server
+// does: each gets a 429 with retry_after, and each refused request pushes
+// the end of the block to twice retry_after away, so that a client that
+// waits retry_after and tries again is refused again, for as long as it
+// keeps trying. It lasts until ClearFaults.
+func (s *Server) Block(match func(Request) bool, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocks = append(s.blocks, &block{match: match, retryAfter: retryAfter, until: time.Now().Add(2 * retryAfter)})
+}
+
+// blocked returns the retry_after of req's block, extending it, or 0.
+func (s *Server) blocked(req Request) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.blocks {
+		if b.match(req) && time.Now().Before(b.until) {
+			b.until = time.Now().Add(2 * b.retryAfter)
+			return b.retryAfter
+		}
+	}
+	return 0
+}
+
+// mangler rewrites the JSON of successful responses.
+type mangler struct {
+	match  func(Request) bool
+	mangle func(map[string]any)
+}
+
+// Mangle rewrites the JSON object of every successful response to a
+// request that matches, before it is sent: to give a field a type that
+// Discord would not (public_flags as a string).
+func (s *Server) Mangle(match func(Request) bool, mangle func(map[string]any)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.manglers = append(s.manglers, &mangler{match: match, mangle: mangle})
+}
+
+func (s *Server) mangled(req Request, reply any) any {
+	s.mu.Lock()
+	var fns []func(map[string]any)
+	for _, m := range s.manglers {
+		if m.match(req) {
+			fns = append(fns, m.mangle)
+		}
+	}
+	s.mu.Unlock()
+	if len(fns) == 0 {
+		return reply
+	}
+	data, _ := json.Marshal(reply)
+	var obj map[string]any
+	if json.Unmarshal(data, &obj) != nil {
+		return reply
+	}
+	for _, fn := range fns {
+		fn(obj)
+	}
+	return obj
 }
 
 // fault is a failure the fake serves to matching requests.
@@ -146,11 +259,12 @@ func (s *Server) Fail(match func(Request) bool, status int, retryAfter time.Dura
 	s.faults = append(s.faults, &fault{match: match, status: status, retryAfter: retryAfter, left: times})
 }
 
-// ClearFaults drops the faults not yet served.
+// ClearFaults drops the faults not yet served, the blocks and the
+// manglers.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = nil
+	s.faults, s.blocks, s.manglers = nil, nil, nil
 }
 
 // failure returns the fault to serve for req, if any, and uses it up.
@@ -180,6 +294,7 @@ func New() *Server {
 		identified:       make(chan struct{}),
 		interactions:     map[string]*interaction{},
 		channels:         map[string]*discordgo.Channel{},
+		messages:         map[string][]*discordgo.Message{},
 	}
 	s.nextID.Store(200000000000000000)
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -288,19 +403,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	req := Request{Method: r.Method, Path: path, Body: body, Time: time.Now()}
+	if wait := s.blocked(req); wait > 0 {
+		req.Status = http.StatusTooManyRequests
+		s.record(req)
+		writeRateLimit(w, wait)
+		return
+	}
 	if f := s.failure(req); f != nil {
 		req.Status = f.status
 		s.record(req)
 		w.Header().Set("Content-Type", "application/json")
 		if f.status == http.StatusTooManyRequests {
-			secs := f.retryAfter.Seconds()
-			w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(secs))))
-			w.Header().Set("X-RateLimit-Limit", "5")
-			w.Header().Set("X-RateLimit-Remaining", "0")
-			w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
-			w.Header().Set("X-RateLimit-Bucket", "fake-bucket")
-			w.WriteHeader(f.status)
-			json.NewEncoder(w).Encode(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": false})
+			writeRateLimit(w, f.retryAfter)
 			return
 		}
 		w.WriteHeader(f.status)
@@ -311,6 +425,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	req.Status = status
 	if e, ok := reply.(apiError); ok {
 		req.Error = e.Code
+	} else if status < 300 && reply != nil {
+		reply = s.mangled(req, reply)
 	}
 	s.record(req)
 	if reply == nil {
@@ -322,11 +438,99 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(reply)
 }
 
+// writeRateLimit answers 429 as Discord does: retry_after in the body and
+// in the headers.
+func writeRateLimit(w http.ResponseWriter, wait time.Duration) {
+	secs := wait.Seconds()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(secs))))
+	w.Header().Set("X-RateLimit-Limit", "5")
+	w.Header().Set("X-RateLimit-Remaining", "0")
+	w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
+	w.Header().Set("X-RateLimit-Bucket", "fake-bucket")
+	w.WriteHeader(http.StatusTooManyRequests)
+	json.NewEncoder(w).Encode(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": false})
+}
+
+// quirky applies the quirks to a request, and returns the refusal one of
+// them makes, if any.
+func (s *Server) quirky(req Request) (int, any, bool) {
+	q := s.quirk()
+	if req.Method == "PUT" && strings.HasSuffix(req.Path, "/commands") && q.StrictCommands {
+		if bad := unknownCommandField(req.Body); bad != "" {
+			return 400, apiError{50035, "Invalid Form Body: unknown field " + bad}, true
+		}
+	}
+	if q.RefuseNulls && req.Method != "PUT" && len(req.Body) > 0 {
+		if field := nullList(req.Body); field != "" {
+			return 400, apiError{50035, "Invalid Form Body: " + field + " must be a list"}, true
+		}
+	}
+	if q.RefuseEphemeral && len(req.Body) > 0 {
+		p := Request{Body: req.Body}.Message()
+		if p.Flags&int(discordgo.MessageFlagsEphemeral) != 0 {
+			return 500, apiError{0, "500: Internal Server Error"}, true
+		}
+	}
+	return 0, nil, false
+}
+
+// basicCommandFields are the command fields a strict server knows.
+var basicCommandFields = map[string]bool{"name": true, "description": true, "type": true, "options": true,
+	"required": true, "choices": true, "value": true, "default_member_permissions": true}
+
+// unknownCommandField names a field of a command list that a strict server
+// refuses, or "".
+func unknownCommandField(body []byte) string {
+	var cmds any
+	json.Unmarshal(body, &cmds)
+	bad := ""
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, val := range x {
+				if !basicCommandFields[k] || val == nil {
+					bad = k
+				}
+				walk(val)
+			}
+		case []any:
+			for _, el := range x {
+				walk(el)
+			}
+		}
+	}
+	walk(cmds)
+	return bad
+}
+
+// nullList names a list field of a message payload sent as null, or "".
+func nullList(body []byte) string {
+	var obj map[string]any
+	if json.Unmarshal(body, &obj) != nil {
+		return ""
+	}
+	if data, ok := obj["data"].(map[string]any); ok {
+		obj = data
+	}
+	for _, k := range []string{"components", "embeds", "sticker_ids", "attachments", "choices"} {
+		if v, ok := obj[k]; ok && v == nil {
+			return k
+		}
+	}
+	return ""
+}
+
 func (s *Server) route(r *http.Request, req Request) (int, any) {
 	if req.Path != "/gateway" && r.Header.Get("Authorization") != "Bot "+s.Token {
 		return 401, apiError{0, "401: Unauthorized"}
 	}
-	parts := strings.Split(strings.Trim(req.Path, "/"), "/")
+	if status, reply, refused := s.quirky(req); refused {
+		return status, reply
+	}
+	path, query, _ := strings.Cut(req.Path, "?")
+	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case req.Method == "GET" && req.Path == "/gateway", req.Method == "GET" && req.Path == "/gateway/bot":
 		return 200, map[string]any{"url": s.gatewayURL(), "shards": 1}
@@ -337,7 +541,7 @@ func (s *Server) route(r *http.Request, req Request) (int, any) {
 	case parts[0] == "webhooks" && len(parts) >= 3:
 		return s.webhook(parts[2], parts[3:], req)
 	case parts[0] == "channels" && len(parts) >= 2:
-		return s.channel(parts[1], parts[2:], req)
+		return s.channel(parts[1], parts[2:], query, req)
 	}
 	return 404, apiError{0, "404: Not Found " + req.Method + " " + req.Path}
 }
@@ -432,8 +636,10 @@ func (s *Server) webhook(token string, rest []string, req Request) (int, any) {
 	return 200, s.message("", p)
 }
 
-func (s *Server) channel(id string, rest []string, req Request) (int, any) {
+func (s *Server) channel(id string, rest []string, query string, req Request) (int, any) {
 	switch {
+	case req.Method == "GET" && len(rest) == 1 && rest[0] == "messages":
+		return 200, s.history(id, query)
 	case req.Method == "GET" && len(rest) == 0:
 		s.mu.Lock()
 		ch, ok := s.channels[id]
@@ -452,7 +658,9 @@ func (s *Server) channel(id string, rest []string, req Request) (int, any) {
 		if err := CheckMessage(p); err != "" {
 			return 400, apiError{50035, "Invalid Form Body: " + err}
 		}
-		return 200, s.message(id, p)
+		m := s.message(id, p)
+		s.store(m)
+		return 200, m
 	case req.Method == "POST" && len(rest) == 3 && rest[0] == "messages" && rest[2] == "threads":
 		var p MessagePayload
 		json.Unmarshal(req.Body, &p)
@@ -464,6 +672,61 @@ func (s *Server) channel(id string, rest []string, req Request) (int, any) {
 		return 201, th
 	}
 	return 404, apiError{0, "404: Not Found"}
+}
+
+// store keeps a message in its channel's history.
+func (s *Server) store(m *discordgo.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages[m.ChannelID] = append(s.messages[m.ChannelID], m)
+}
+
+// history lists a channel's messages newest first, as Discord does, with
+// its limit and before parameters.
+func (s *Server) history(channel, query string) []*discordgo.Message {
+	q, _ := url.ParseQuery(query)
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	before := q.Get("before")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []*discordgo.Message{}
+	msgs := s.messages[channel]
+	for i := len(msgs) - 1; i >= 0 && len(out) < limit; i-- {
+		if before != "" && !snowflakeBefore(msgs[i].ID, before) {
+			continue
+		}
+		out = append(out, msgs[i])
+	}
+	return out
+}
+
+// snowflakeBefore reports whether ID a is older than ID b.
+func snowflakeBefore(a, b string) bool {
+	x, _ := strconv.ParseUint(a, 10, 64)
+	y, _ := strconv.ParseUint(b, 10, 64)
+	return x < y
+}
+
+// Post stores a message in its channel's history (as a person wrote it)
+// and dispatches it as MESSAGE_CREATE.
+func (s *Server) Post(m *discordgo.Message) error {
+	if m.ID == "" {
+		m.ID = s.ID()
+	}
+	s.store(m)
+	return s.Dispatch("MESSAGE_CREATE", m)
+}
+
+// AddMessage stores a message in its channel's history without
+// dispatching it: what was said before the bot started.
+func (s *Server) AddMessage(m *discordgo.Message) {
+	if m.ID == "" {
+		m.ID = s.ID()
+	}
+	s.store(m)
 }
 
 func (s *Server) message(channel string, p MessagePayload) *discordgo.Message {
@@ -535,6 +798,25 @@ func (s *Server) Interact(i *discordgo.Interaction) (string, error) {
 	return i.Token, s.Dispatch("INTERACTION_CREATE", i)
 }
 
+// InteractRaw dispatches an INTERACTION_CREATE whose JSON is given as it
+// is, filling in its ID, token, application and version (those may be
+// overwritten by raw's own), and returns the token: for payloads Discord
+// would not send, such as one without data.
+func (s *Server) InteractRaw(raw map[string]any) (string, error) {
+	tok := "tok-" + s.ID()
+	event := map[string]any{"id": s.ID(), "token": tok, "application_id": s.AppID, "version": 1}
+	for k, v := range raw {
+		event[k] = v
+	}
+	if t, ok := event["token"].(string); ok {
+		tok = t
+	}
+	s.mu.Lock()
+	s.interactions[tok] = &interaction{created: time.Now()}
+	s.mu.Unlock()
+	return tok, s.Dispatch("INTERACTION_CREATE", event)
+}
+
 // DisconnectGateway drops the gateway connection (a transient outage).
 func (s *Server) DisconnectGateway() {
 	s.mu.Lock()
@@ -583,8 +865,8 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			json.Unmarshal(frame.D, &id)
 			if s.refusing() || id.Token != "Bot "+s.Token {
 				code := s.refuseCode()
-				if code == 0 {
-					code = 4004
+				if q := s.quirk(); !s.refusing() && q.BadTokenClose != 0 {
+					code = q.BadTokenClose
 				}
 				s.connMu.Lock()
 				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, "Authentication failed."))
