@@ -35,7 +35,10 @@ func (a *app) chat(ctx context.Context, args []string) error {
 	interactive := false
 	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		interactive = true
-		st := eng.Index().Stats()
+		st, err := eng.Archive().Stats(ctx)
+		if err != nil {
+			return err
+		}
 		fmt.Fprintf(a.stdout, "Herald: %d articles from %s to %s. Type a question, or /help.\n", st.Articles, st.Oldest.Format(time.DateOnly), st.Newest.Format(time.DateOnly))
 	}
 	sc := bufio.NewScanner(a.stdin)

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/library"
+	"github.com/herald-news/herald/internal/rag/store"
 )
 
 // check loads the index snapshot and verifies its integrity on demand:
@@ -24,19 +25,16 @@ func (a *app) check(ctx context.Context, args []string) error {
 		return usageError("herald check takes no arguments, only --data DIR")
 	}
 	start := time.Now()
-	ix, err := rag.Load(ctx, a.snapshotPath(), a.indexOptions())
-	if errors.Is(err, rag.ErrNoIndex) {
+	cfg := a.libraryConfig()
+	st, err := library.Check(ctx, cfg)
+	if errors.Is(err, store.ErrEmpty) {
 		return fmt.Errorf("no index to check in %s: run 'herald ingest --data %s PATH…' first", a.cfg.DataDir, a.cfg.DataDir)
 	}
 	if err != nil {
-		return fmt.Errorf("checking %s: %w", a.snapshotPath(), err)
+		return fmt.Errorf("checking %s: %w: rebuild it with 'herald ingest --reindex PATH…'", cfg.SnapshotPath(), err)
 	}
-	if err := ix.Check(); err != nil {
-		return fmt.Errorf("checking %s: the index is inconsistent: %w: rebuild it with 'herald ingest --reindex PATH…'", a.snapshotPath(), err)
-	}
-	st := ix.Stats()
 	fmt.Fprintf(a.stdout, "%s is sound: %s, %s (%s to %s), embedder %s (%d dimensions); checked in %.2f s\n",
-		a.snapshotPath(), plural(st.Articles, "article"), plural(st.Chunks, "chunk"),
+		cfg.SnapshotPath(), plural(st.Articles, "article"), plural(st.Chunks, "chunk"),
 		st.Oldest.Format(time.DateOnly), st.Newest.Format(time.DateOnly), st.Embedder, st.Dimension, time.Since(start).Seconds())
 	return nil
 }

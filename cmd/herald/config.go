@@ -11,8 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herald-news/herald/internal/bot"
 	"github.com/herald-news/herald/internal/corpus"
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/llm"
+	"github.com/herald-news/herald/internal/rag/summary"
 	"github.com/joho/godotenv"
 )
 
@@ -96,40 +99,51 @@ type config struct {
 }
 
 // llmConfig is the LLM part of the configuration.
-func (c config) llmConfig() rag.LLMConfig {
-	return rag.LLMConfig{
+func (c config) llmConfig() llm.Config {
+	return llm.Config{
 		APIKey: c.OpenAIKey, BaseURL: c.OpenAIBaseURL, ChatModel: c.ChatModel, EmbedModel: c.EmbedModel,
 		EmbedDimensions: c.EmbedDimensions, MaxTokens: c.MaxTokens, DailyTokens: c.DailyTokens, DailyTokensPerUser: c.DailyTokensPerUser,
 	}
 }
 
-func loadConfig() (config, error) {
-	if err := godotenv.Load(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// loadConfig reads the configuration from getenv (the process
+// environment, in main), then from a .env file in the working directory for
+// what getenv leaves unset. The defaults are the libraries' own.
+func loadConfig(getenv func(string) string) (config, error) {
+	dotenv, err := godotenv.Read()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return config{}, fmt.Errorf("reading .env: %w", err)
 	}
 	cfg := config{
 		DataDir:         "herald-data",
 		MaxFileBytes:    corpus.DefaultMaxFileBytes,
-		TopK:            8,
+		TopK:            rag.DefaultK,
 		CheckpointEvery: 30 * time.Second,
 		LogLevel:        slog.LevelInfo,
 
-		DiscordAPIURL:         "https://discord.com/api/v9",
+		DiscordAPIURL:         bot.DefaultAPIURL,
 		DiscordMessageContent: true,
 		DMs:                   true,
-		RatePerMinute:         5,
-		RateBurst:             3,
-		MaxConcurrent:         4,
-		Queue:                 32,
-		MaxQuestion:           1000,
-		AnswerTimeout:         time.Minute,
-		ShutdownTimeout:       10 * time.Second,
-		MaxTokens:             500,
+		RatePerMinute:         bot.DefaultRatePerMinute,
+		RateBurst:             bot.DefaultRateBurst,
+		MaxConcurrent:         bot.DefaultMaxConcurrent,
+		Queue:                 bot.DefaultQueue,
+		MaxQuestion:           bot.DefaultMaxQuestion,
+		AnswerTimeout:         bot.DefaultAnswerTimeout,
+		ShutdownTimeout:       bot.DefaultShutdownTimeout,
+		MaxTokens:             llm.DefaultMaxTokens,
 		LLMTimeout:            time.Minute,
+		SummaryTokens:         summary.DefaultTokens,
+	}
+	lookup := func(name string) string {
+		if v := getenv(name); strings.TrimSpace(v) != "" {
+			return v
+		}
+		return dotenv[name]
 	}
 	var errs []error
 	env := func(name string, parse func(string) error) {
-		if v, ok := os.LookupEnv(name); ok && strings.TrimSpace(v) != "" {
+		if v := lookup(name); strings.TrimSpace(v) != "" {
 			if err := parse(strings.TrimSpace(v)); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/library"
 )
 
 // buildHerald compiles the herald binary into a temp directory.
@@ -78,7 +79,9 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	if !canary {
 		every = "1s"
 	}
-	env := append(os.Environ(), "HERALD_DATA="+data, "HERALD_CHECKPOINT_EVERY="+every, "HERALD_LOG_LEVEL=error", "HERALD_CORPUS=")
+	// The child's environment holds only what it needs: none of the
+	// caller's configuration reaches it.
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "HERALD_DATA=" + data, "HERALD_CHECKPOINT_EVERY=" + every, "HERALD_LOG_LEVEL=error"}
 	ingest := func() *exec.Cmd {
 		cmd := exec.Command(bin, "ingest", corpusDir)
 		cmd.Env = env
@@ -95,11 +98,12 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	}
 	span := time.Since(start)
 	if !canary {
-		ix, err := rag.Load(context.Background(), filepath.Join(fullData, rag.SnapshotFile), rag.IndexOptions{})
+		lib, err := library.Open(context.Background(), library.Config{Dir: fullData, RequireIndex: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		total = ix.Stats().Articles
+		st, _ := lib.Archive().Stats(context.Background())
+		total = st.Articles
 	}
 
 	runs := 12
@@ -113,7 +117,6 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	t.Logf("full ingest %v; %d kills, seed %d (HERALD_CRASH_SEED)", span, runs, seed)
 	rng := rand.New(rand.NewSource(seed))
 	ctx := context.Background()
-	path := filepath.Join(data, rag.SnapshotFile)
 	loaded := 0
 	for i := 0; i < runs; i++ {
 		// Every few runs start over, so that kills also land in first ingests.
@@ -129,8 +132,8 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 
-		ix, err := rag.Load(ctx, path, rag.IndexOptions{})
-		if errors.Is(err, rag.ErrNoIndex) {
+		lib, err := library.Open(ctx, library.Config{Dir: data, RequireIndex: true})
+		if errors.Is(err, library.ErrNoIndex) {
 			t.Logf("kill %d after %v: no snapshot yet", i, delay)
 			continue
 		}
@@ -138,7 +141,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("kill %d after %v: the index does not load: %v", i, delay, err)
 		}
-		if err := ix.Check(); err != nil {
+		if err := lib.Archive().Check(ctx); err != nil {
 			t.Fatalf("kill %d after %v: integrity: %v", i, delay, err)
 		}
 		check := exec.Command(bin, "check")
@@ -146,8 +149,8 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		if out, err := check.CombinedOutput(); err != nil || !strings.Contains(string(out), "is sound") {
 			t.Fatalf("kill %d after %v: herald check: %v\n%s", i, delay, err, out)
 		}
-		st := ix.Stats()
-		if _, err := rag.NewEngine(ix, rag.EngineOptions{}).Ask(ctx, "What did officials discuss about the pipeline?", rag.AskOptions{}); err != nil {
+		st, _ := lib.Archive().Stats(ctx)
+		if _, err := rag.New(lib.Archive(), lib.Embedder(), rag.Options{}).Ask(ctx, "What did officials discuss about the pipeline?", rag.AskOptions{}); err != nil {
 			t.Fatalf("kill %d: ask: %v", i, err)
 		}
 		t.Logf("kill %d after %v: %d articles, %d chunks, loads and answers", i, delay, st.Articles, st.Chunks)
@@ -164,18 +167,18 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ingest after the kills: %v\n%s", err, out)
 	}
-	ix, err := rag.Load(ctx, path, rag.IndexOptions{})
+	lib, err := library.Open(ctx, library.Config{Dir: data, RequireIndex: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ix.Check(); err != nil {
+	if err := lib.Archive().Check(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := ix.Stats(); st.Articles != total {
+	if st, _ := lib.Archive().Stats(ctx); st.Articles != total {
 		t.Fatalf("%d articles after the final ingest, want %d", st.Articles, total)
 	}
 	if canary {
-		a, err := rag.NewEngine(ix, rag.EngineOptions{}).Ask(ctx, "Where was the zebra treaty signed?", rag.AskOptions{})
+		a, err := rag.New(lib.Archive(), lib.Embedder(), rag.Options{}).Ask(ctx, "Where was the zebra treaty signed?", rag.AskOptions{})
 		if err != nil || !a.Found || a.Citations[0].URL != "https://example.org/canary" {
 			t.Fatalf("canary: %+v, %v", a, err)
 		}

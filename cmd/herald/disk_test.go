@@ -22,11 +22,11 @@ func TestFullDiskKeepsThePreviousSnapshot(t *testing.T) {
 		t.Skipf("cannot mount a small tmpfs here (%v: %s): the injected-writer test in internal/rag covers a failing write", err, strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() { exec.Command("umount", data).Run() })
-	isolate(t)
+	c := isolate(t)
 
 	small := t.TempDir()
 	os.WriteFile(filepath.Join(small, "zebra.md"), []byte("---\ntitle: Zebra Treaty\ndate: 2026-06-01\nurl: https://example.org/zebra\n---\nThe zebra treaty was signed in Ulan Bator by both governments.\n"), 0o644)
-	if code, out, errOut := herald(t, "", "ingest", "--data", data, small); code != 0 {
+	if code, out, errOut := c.run("", "ingest", "--data", data, small); code != 0 {
 		t.Fatalf("the small ingest: exit %d\n%s\n%s", code, out, errOut)
 	}
 	before, err := os.ReadFile(filepath.Join(data, "index.herald"))
@@ -41,7 +41,7 @@ func TestFullDiskKeepsThePreviousSnapshot(t *testing.T) {
 			strings.Repeat(fmt.Sprintf("Officials in round %d discussed grain, energy and rail links at length. ", i), 12))
 	}
 	os.WriteFile(filepath.Join(large, "big.jsonl"), []byte(b.String()), 0o644)
-	code, out, errOut := herald(t, "", "ingest", "--data", data, small, large)
+	code, out, errOut := c.run("", "ingest", "--data", data, small, large)
 	if code == 0 || !strings.Contains(errOut, "no space left on device") {
 		t.Fatalf("the large ingest into a full disk: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -52,10 +52,10 @@ func TestFullDiskKeepsThePreviousSnapshot(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(data, "*.tmp-*")); len(left) != 0 {
 		t.Errorf("temporary files left on the full disk: %v", left)
 	}
-	if code, out, errOut := herald(t, "", "check", "--data", data); code != 0 || !strings.Contains(out, "is sound: 1 article") {
+	if code, out, errOut := c.run("", "check", "--data", data); code != 0 || !strings.Contains(out, "is sound: 1 article") {
 		t.Fatalf("check after the full disk: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if code, out, _ := herald(t, "", "ask", "--data", data, "Where was the zebra treaty signed?"); code != 0 || !strings.Contains(out, "Ulan Bator") {
+	if code, out, _ := c.run("", "ask", "--data", data, "Where was the zebra treaty signed?"); code != 0 || !strings.Contains(out, "Ulan Bator") {
 		t.Errorf("ask after the full disk: exit %d\n%s", code, out)
 	}
 	t.Logf("the failed ingest said: %s", strings.TrimSpace(errOut))

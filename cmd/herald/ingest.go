@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/library"
 )
 
 // maxRejectionsPerFile bounds the rejection lines printed for one file
@@ -28,9 +29,11 @@ func (a *app) ingest(ctx context.Context, args []string) error {
 	if a.cfg.MaxFileBytes <= 0 {
 		return usageError("--max-file-bytes must be positive")
 	}
-	_, rep, err := a.ingestInto(ctx, paths, ingestMode{reindex: *reindex, strict: *strict})
+	prog := newProgress(a.stderr)
+	_, rep, err := library.Build(ctx, a.libraryConfig(), paths, library.Mode{Reindex: *reindex, Strict: *strict, Progress: prog.update})
+	prog.done()
 	if err != nil {
-		return err
+		return a.explain(err)
 	}
 	a.printRejections(rep, *verbose)
 	secs := rep.Duration.Seconds()

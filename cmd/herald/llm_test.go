@@ -9,20 +9,20 @@ import (
 	"github.com/herald-news/herald/internal/rag/openaitest"
 )
 
-func useFakeLLM(t *testing.T) *openaitest.Server {
-	t.Helper()
+func useFakeLLM(c *cli) *openaitest.Server {
+	c.t.Helper()
 	fake := openaitest.New()
-	t.Cleanup(fake.Close)
-	t.Setenv("OPENAI_BASE_URL", fake.URL)
-	t.Setenv("OPENAI_API_KEY", "sk-test-secret")
-	t.Setenv("HERALD_CHAT_MODEL", "fake-model")
+	c.t.Cleanup(fake.Close)
+	c.setenv("OPENAI_BASE_URL", fake.URL)
+	c.setenv("OPENAI_API_KEY", "sk-test-secret")
+	c.setenv("HERALD_CHAT_MODEL", "fake-model")
 	return fake
 }
 
 func TestAskStreamsAnLLMAnswer(t *testing.T) {
-	isolate(t)
-	useFakeLLM(t)
-	code, out, errOut := herald(t, "", "ask", "How much trade did Russia and China do?")
+	c := isolate(t)
+	useFakeLLM(c)
+	code, out, errOut := c.run("", "ask", "How much trade did Russia and China do?")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -57,12 +57,12 @@ func TestAskUnderLLMFaults(t *testing.T) {
 	}
 	for _, tt := range faults {
 		t.Run(tt.name, func(t *testing.T) {
-			isolate(t)
-			fake := useFakeLLM(t)
+			c := isolate(t)
+			fake := useFakeLLM(c)
 			fake.SlowDelay = 6 * time.Second
-			t.Setenv("HERALD_LLM_TIMEOUT", "3s")
+			c.setenv("HERALD_LLM_TIMEOUT", "3s")
 			fake.Faults(tt.fault)
-			code, out, errOut := herald(t, "", "ask", "--json", "How much trade did Russia and China do?")
+			code, out, errOut := c.run("", "ask", "--json", "How much trade did Russia and China do?")
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}

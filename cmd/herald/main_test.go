@@ -13,11 +13,34 @@ import (
 	"github.com/herald-news/herald/internal/sharedtest"
 )
 
-// herald runs the CLI in-process and returns its exit code, stdout and stderr.
-func herald(t *testing.T, stdin string, args ...string) (int, string, string) {
+// cli runs herald in-process for one test: in an empty working
+// directory, with the default data directory (herald-data there) and the
+// configuration of env alone, never of the process environment.
+type cli struct {
+	t    *testing.T
+	env  map[string]string
+	data string
+}
+
+// isolate starts a test's cli.
+func isolate(t *testing.T) *cli {
 	t.Helper()
+	work := t.TempDir()
+	t.Chdir(work)
+	return &cli{t: t, env: map[string]string{}, data: filepath.Join(work, "herald-data")}
+}
+
+// setenv sets a variable of the test's configuration.
+func (c *cli) setenv(name, value string) { c.env[name] = value }
+
+// getenv is the test's environment, as run reads it.
+func (c *cli) getenv(name string) string { return c.env[name] }
+
+// run runs the CLI and returns its exit code, stdout and stderr.
+func (c *cli) run(stdin string, args ...string) (int, string, string) {
+	c.t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	err := run(context.Background(), args, c.getenv, strings.NewReader(stdin), &out, &errOut)
 	code := 0
 	if err != nil {
 		var ee exitError
@@ -31,41 +54,28 @@ func herald(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// isolate runs herald in an empty working directory, with the default data
-// directory (herald-data there) and no configuration from the environment.
-// It returns the data directory's path.
-func isolate(t *testing.T) string {
-	t.Helper()
-	work := t.TempDir()
-	t.Chdir(work)
-	for _, v := range []string{"DISCORD_TOKEN", "DISCORD_APP_ID", "DISCORD_GUILD_ID", "DISCORD_API_URL", "HERALD_HTTP_ADDR", "HERALD_DATA", "HERALD_CORPUS", "HERALD_NOW", "HERALD_TOP_K", "HERALD_CHUNK_WORDS", "HERALD_MAX_FILE_BYTES", "HERALD_LOG_LEVEL", "HERALD_CHECKPOINT_EVERY"} {
-		t.Setenv(v, "")
-	}
-	return filepath.Join(work, "herald-data")
-}
-
 func TestAnExplicitDataDirectoryMustHoldAnIndex(t *testing.T) {
-	isolate(t)
+	c := isolate(t)
 	dir := t.TempDir()
-	code, _, errOut := herald(t, "", "ask", "--data", dir, "trade")
+	code, _, errOut := c.run("", "ask", "--data", dir, "trade")
 	if code != 1 || !strings.Contains(errOut, "no index in "+dir+": run 'herald ingest --data "+dir) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
-	t.Setenv("HERALD_DATA", dir)
-	if code, _, _ := herald(t, "", "ask", "trade"); code != 1 {
+	c.setenv("HERALD_DATA", dir)
+	if code, _, _ := c.run("", "ask", "trade"); code != 1 {
 		t.Errorf("HERALD_DATA without an index: exit %d", code)
 	}
 	file := filepath.Join(dir, "afile")
 	os.WriteFile(file, []byte("x"), 0o644)
-	code, _, errOut = herald(t, "", "ask", "--data", file, "trade")
+	code, _, errOut = c.run("", "ask", "--data", file, "trade")
 	if code != 1 || !strings.Contains(errOut, "is a file, not a directory") {
 		t.Errorf("data dir is a file: exit %d: %s", code, errOut)
 	}
 }
 
 func TestQuickstartAnswersFromTheSampleCorpus(t *testing.T) {
-	isolate(t)
-	code, out, errOut := herald(t, "", "ask", "How much trade did Russia and China do?")
+	c := isolate(t)
+	code, out, errOut := c.run("", "ask", "How much trade did Russia and China do?")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -97,8 +107,9 @@ type answerJSONFields struct {
 
 func TestSeedsEndToEnd(t *testing.T) {
 	seeds := sharedtest.Path(t, "corpus/seeds")
-	data := isolate(t)
-	code, out, errOut := herald(t, "", "ingest", seeds)
+	c := isolate(t)
+	data := c.data
+	code, out, errOut := c.run("", "ingest", seeds)
 	if code != 0 || !strings.Contains(out, "2 added") || !strings.Contains(out, "0 rejected") {
 		t.Fatalf("ingest exit %d: %s %s", code, out, errOut)
 	}
@@ -114,7 +125,7 @@ func TestSeedsEndToEnd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
-			code, out, errOut := herald(t, "", "ask", "--json", tt.question)
+			code, out, errOut := c.run("", "ask", "--json", tt.question)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -138,21 +149,21 @@ func TestSeedsEndToEnd(t *testing.T) {
 		})
 	}
 	// The text form shows the same citation.
-	_, out, _ = herald(t, "", "ask", "How much trade did Russia and China do?")
+	_, out, _ = c.run("", "ask", "How much trade did Russia and China do?")
 	if !strings.Contains(out, "[1] Relations Between Russia, China Developing Regardless of International Situation - Putin — 2026-02-04 — https://sputnikglobe.com/") {
 		t.Errorf("text answer:\n%s", out)
 	}
 	// A second ingest finds nothing new.
-	_, out, _ = herald(t, "", "ingest", seeds)
+	_, out, _ = c.run("", "ingest", seeds)
 	if !strings.Contains(out, "0 added, 0 updated, 2 unchanged, 0 removed") {
 		t.Errorf("second ingest: %s", out)
 	}
 }
 
 func TestAskReadsQuestionsFromStdin(t *testing.T) {
-	isolate(t)
+	c := isolate(t)
 	stdin := "How much trade did Russia and China do?\n\nWhat is the capital of Peru?\n" + strings.Repeat("y", 5000) + "\n"
-	code, out, errOut := herald(t, stdin, "ask", "-")
+	code, out, errOut := c.run(stdin, "ask", "-")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -188,8 +199,8 @@ func TestIngestReportsBadFilesAndKeepsGoodOnes(t *testing.T) {
 	write("binary.dat", "\x00\x01\x02\x03")
 	write("latin1.txt", "date 2026-01-01 caf\xe9")
 
-	isolate(t)
-	code, out, errOut := herald(t, "", "ingest", dir)
+	c := isolate(t)
+	code, out, errOut := c.run("", "ingest", dir)
 	if code != 0 || !strings.Contains(out, "1 added") || !strings.Contains(out, "5 rejected") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -198,12 +209,12 @@ func TestIngestReportsBadFilesAndKeepsGoodOnes(t *testing.T) {
 			t.Errorf("stderr lacks one line with %q:\n%s", want, errOut)
 		}
 	}
-	_, out, _ = herald(t, "", "ask", "grain deal")
+	_, out, _ = c.run("", "ask", "grain deal")
 	if !strings.Contains(out, "grain deal") || !strings.Contains(out, "2026-02-04") {
 		t.Errorf("the good article is not answered from:\n%s", out)
 	}
-	isolate(t)
-	code, _, errOut = herald(t, "", "ingest", "--strict", dir)
+	c = isolate(t)
+	code, _, errOut = c.run("", "ingest", "--strict", dir)
 	if code != 1 || !strings.Contains(errOut, "5 rejections (--strict): the index was left as it was") {
 		t.Errorf("--strict exit %d: %s", code, errOut)
 	}
@@ -211,15 +222,15 @@ func TestIngestReportsBadFilesAndKeepsGoodOnes(t *testing.T) {
 		t.Error("--strict wrote an index despite rejections")
 	}
 	os.Remove(filepath.Join(dir, "good.txt"))
-	isolate(t)
-	if code, _, errOut := herald(t, "", "ingest", dir); code != 1 || !strings.Contains(errOut, "nothing could be ingested") {
+	c = isolate(t)
+	if code, _, errOut := c.run("", "ingest", dir); code != 1 || !strings.Contains(errOut, "nothing could be ingested") {
 		t.Errorf("all bad: exit %d: %s", code, errOut)
 	}
 }
 
 func TestSummarySourcesAndChat(t *testing.T) {
-	isolate(t)
-	t.Setenv("HERALD_NOW", "2026-02-07")
+	c := isolate(t)
+	c.setenv("HERALD_NOW", "2026-02-07")
 	tests := []struct {
 		name  string
 		stdin string
@@ -238,7 +249,7 @@ func TestSummarySourcesAndChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := herald(t, tt.stdin, tt.args...)
+			code, out, errOut := c.run(tt.stdin, tt.args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -252,7 +263,7 @@ func TestSummarySourcesAndChat(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	isolate(t)
+	c := isolate(t)
 	tests := []struct {
 		args []string
 		want string
@@ -270,23 +281,24 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--data", "x", "ask", "q"}, "flags go after the command"},
 	}
 	for _, tt := range tests {
-		code, _, errOut := herald(t, "", tt.args...)
+		code, _, errOut := c.run("", tt.args...)
 		if code == 0 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
 		}
 	}
-	t.Setenv("HERALD_TOP_K", "lots")
-	if code, _, errOut := herald(t, "", "ask", "q"); code == 0 || !strings.Contains(errOut, `HERALD_TOP_K="lots"`) {
+	c.setenv("HERALD_TOP_K", "lots")
+	if code, _, errOut := c.run("", "ask", "q"); code == 0 || !strings.Contains(errOut, `HERALD_TOP_K="lots"`) {
 		t.Errorf("bad HERALD_TOP_K: %d %s", code, errOut)
 	}
 }
 
 func TestCorpusFromEnvironmentIsIndexedOnFirstUse(t *testing.T) {
-	data := isolate(t)
+	c := isolate(t)
+	data := c.data
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.md"), []byte("---\ntitle: Pipeline Talks Resume\ndate: 2026-03-01\nurl: https://example.org/p\n---\nTalks on the Power of Siberia 2 pipeline resumed in Beijing."), 0o644)
-	t.Setenv("HERALD_CORPUS", dir)
-	code, out, errOut := herald(t, "", "ask", "What happened with the Power of Siberia 2 pipeline?")
+	c.setenv("HERALD_CORPUS", dir)
+	code, out, errOut := c.run("", "ask", "What happened with the Power of Siberia 2 pipeline?")
 	if code != 0 || !strings.Contains(out, "https://example.org/p") {
 		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
 	}
@@ -296,9 +308,10 @@ func TestCorpusFromEnvironmentIsIndexedOnFirstUse(t *testing.T) {
 }
 
 func TestAWrongCorpusPathWritesNoIndex(t *testing.T) {
-	data := isolate(t)
-	t.Setenv("HERALD_CORPUS", filepath.Join(t.TempDir(), "no-such-dir"))
-	code, _, errOut := herald(t, "", "ask", "trade")
+	c := isolate(t)
+	data := c.data
+	c.setenv("HERALD_CORPUS", filepath.Join(t.TempDir(), "no-such-dir"))
+	code, _, errOut := c.run("", "ask", "trade")
 	if code != 1 || !strings.Contains(errOut, "holds no article that could be ingested") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -310,15 +323,16 @@ func TestAWrongCorpusPathWritesNoIndex(t *testing.T) {
 func TestCheckVerifiesTheIndexOnDemand(t *testing.T) {
 	corpusDir := t.TempDir()
 	os.WriteFile(filepath.Join(corpusDir, "good.txt"), []byte("date 2026-02-04 https://example.org/g\n\nGood Article\n\nRussia and China signed a grain deal on Wednesday."), 0o644)
-	data := filepath.Join(isolate(t), "data")
+	c := isolate(t)
+	data := filepath.Join(c.data, "data")
 
-	if code, _, errOut := herald(t, "", "check", "--data", data); code != 1 || !strings.Contains(errOut, "no index to check") {
+	if code, _, errOut := c.run("", "check", "--data", data); code != 1 || !strings.Contains(errOut, "no index to check") {
 		t.Fatalf("no index: exit %d, %s", code, errOut)
 	}
-	if code, out, errOut := herald(t, "", "ingest", "--data", data, corpusDir); code != 0 {
+	if code, out, errOut := c.run("", "ingest", "--data", data, corpusDir); code != 0 {
 		t.Fatalf("ingest: exit %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, errOut := herald(t, "", "check", "--data", data)
+	code, out, errOut := c.run("", "check", "--data", data)
 	if code != 0 || !strings.Contains(out, "is sound: 1 article, 1 chunk (2026-02-04 to 2026-02-04)") {
 		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -326,10 +340,10 @@ func TestCheckVerifiesTheIndexOnDemand(t *testing.T) {
 	raw, _ := os.ReadFile(snap)
 	raw[len(raw)/2] ^= 0xff
 	os.WriteFile(snap, raw, 0o644)
-	if code, _, errOut := herald(t, "", "check", "--data", data); code != 1 || !strings.Contains(errOut, "damaged") || !strings.Contains(errOut, "--reindex") {
+	if code, _, errOut := c.run("", "check", "--data", data); code != 1 || !strings.Contains(errOut, "damaged") || !strings.Contains(errOut, "--reindex") {
 		t.Fatalf("damaged index: exit %d, %s", code, errOut)
 	}
-	if code, _, errOut := herald(t, "", "check", "extra"); code != 2 {
+	if code, _, errOut := c.run("", "check", "extra"); code != 2 {
 		t.Fatalf("extra argument: exit %d, %s", code, errOut)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/ingest"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -17,7 +17,7 @@ type progress struct {
 	w        io.Writer
 	bar      *progressbar.ProgressBar
 	last     time.Time
-	lastSeen rag.IngestProgress
+	lastSeen ingest.Progress
 }
 
 func newProgress(w io.Writer) *progress {
@@ -35,7 +35,7 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-func (p *progress) update(s rag.IngestProgress) {
+func (p *progress) update(s ingest.Progress) {
 	p.lastSeen = s
 	if p.bar != nil {
 		if p.bar.GetMax64() != s.Bytes {

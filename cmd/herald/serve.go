@@ -9,10 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/herald-news/herald/internal/bot"
-	"github.com/herald-news/herald/internal/corpus"
-	"github.com/herald-news/herald/internal/rag"
 )
 
 // serve runs the Discord bot until SIGINT or SIGTERM.
@@ -24,20 +21,17 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if a.cfg.DiscordToken == "" {
 		return exitError{code: 2, msg: "serve needs a bot token: set DISCORD_TOKEN (README: Discord setup)"}
 	}
-	ix, err := a.openIndex(ctx)
+	lib, err := a.openLibrary(ctx)
 	if err != nil {
 		return err
 	}
-	eng, err := a.engineFor(ix)
-	if err != nil {
-		return err
-	}
+	snapshot := a.libraryConfig().SnapshotPath()
 	opts := bot.Options{
 		Token: a.cfg.DiscordToken, AppID: a.cfg.DiscordAppID, GuildID: a.cfg.DiscordGuildID, APIURL: a.cfg.DiscordAPIURL,
 		MessageContent: a.cfg.DiscordMessageContent, DMs: a.cfg.DMs,
-		Engine: eng, Library: ix, DataDir: a.cfg.DataDir,
+		Engine: a.engineFor(lib), Library: lib.Archive(), DataDir: a.cfg.DataDir,
 		IndexBytes: func() int64 {
-			if info, err := os.Stat(a.snapshotPath()); err == nil {
+			if info, err := os.Stat(snapshot); err == nil {
 				return info.Size()
 			}
 			return 0
@@ -52,7 +46,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		opts.LLMUsage = a.llm.Usage
 	}
 	if len(a.cfg.Corpus) > 0 {
-		opts.Reindex = func(ctx context.Context) (rag.IngestReport, error) { return a.reingest(ctx, ix) }
+		opts.Reindexer = lib
 	} else {
 		a.log.Info("/reindex is off: set HERALD_CORPUS to the corpus it should re-read")
 	}
@@ -78,41 +72,17 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	err = b.Run(ctx)
 	var fatal *bot.FatalGatewayError
 	if errors.As(err, &fatal) {
-		return exitError{code: 1, msg: fatal.Error()}
+		msg := fatal.Error()
+		switch {
+		case fatal.Token:
+			msg += " into DISCORD_TOKEN"
+		case fatal.Code == 4014:
+			msg += " (set DISCORD_MESSAGE_CONTENT=false)"
+		}
+		return exitError{code: 1, msg: msg}
 	}
 	if err == nil {
 		a.log.Info("stopped")
 	}
 	return err
-}
-
-// reingest re-reads HERALD_CORPUS into the live index, which keeps
-// answering meanwhile, and saves it.
-func (a *app) reingest(ctx context.Context, ix *rag.Index) (rag.IngestReport, error) {
-	if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
-		return rag.IngestReport{}, fmt.Errorf("reindex: %w", err)
-	}
-	lock := flock.New(a.lockPath())
-	locked, err := lock.TryLock()
-	if err != nil || !locked {
-		return rag.IngestReport{}, fmt.Errorf("reindex: another ingest is writing to %s", a.cfg.DataDir)
-	}
-	defer lock.Unlock()
-	path := a.snapshotPath()
-	rep, err := ix.Ingest(ctx, a.cfg.Corpus, rag.IngestOptions{
-		Corpus:     corpus.Options{MaxFileBytes: a.cfg.MaxFileBytes},
-		Checkpoint: func() error { return ix.Save(path) }, CheckpointEvery: a.cfg.CheckpointEvery,
-	})
-	if err != nil {
-		return rep, err
-	}
-	for _, r := range rep.Rejected {
-		a.log.Warn("reindex rejected", "reason", r.Error())
-	}
-	if rep.Changed() {
-		if err := ix.Save(path); err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
 }

@@ -27,22 +27,22 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestServeAnswersOnDiscordAndStopsCleanly(t *testing.T) {
-	isolate(t)
+	c := isolate(t)
 	fake := discordtest.New()
 	defer fake.Close()
 	addr := freeAddr(t)
-	t.Setenv("DISCORD_TOKEN", fake.Token)
-	t.Setenv("DISCORD_API_URL", fake.URL)
-	t.Setenv("DISCORD_GUILD_ID", "")
-	t.Setenv("DISCORD_APP_ID", "")
-	t.Setenv("HERALD_HTTP_ADDR", addr)
+	c.setenv("DISCORD_TOKEN", fake.Token)
+	c.setenv("DISCORD_API_URL", fake.URL)
+	c.setenv("DISCORD_GUILD_ID", "")
+	c.setenv("DISCORD_APP_ID", "")
+	c.setenv("HERALD_HTTP_ADDR", addr)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
 		var out, errOut strings.Builder
-		done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, &errOut)
+		done <- run(ctx, []string{"serve"}, c.getenv, strings.NewReader(""), &out, &errOut)
 	}()
 	wait, stop := context.WithTimeout(context.Background(), 15*time.Second)
 	defer stop()
@@ -87,17 +87,17 @@ func TestServeAnswersOnDiscordAndStopsCleanly(t *testing.T) {
 }
 
 func TestServeExplainsFatalSetupErrors(t *testing.T) {
-	isolate(t)
+	c := isolate(t)
 	fake := discordtest.New()
 	defer fake.Close()
-	t.Setenv("DISCORD_API_URL", fake.URL)
-	t.Setenv("DISCORD_TOKEN", "not-the-token")
-	code, _, errOut := herald(t, "", "serve")
+	c.setenv("DISCORD_API_URL", fake.URL)
+	c.setenv("DISCORD_TOKEN", "not-the-token")
+	code, _, errOut := c.run("", "serve")
 	if code != 1 || !strings.Contains(errOut, "code 4004") || !strings.Contains(errOut, "DISCORD_TOKEN") {
 		t.Errorf("invalid token: exit %d: %s", code, errOut)
 	}
-	t.Setenv("DISCORD_TOKEN", "")
-	code, _, errOut = herald(t, "", "serve")
+	c.setenv("DISCORD_TOKEN", "")
+	code, _, errOut = c.run("", "serve")
 	if code != 2 || !strings.Contains(errOut, "set DISCORD_TOKEN") {
 		t.Errorf("no token: exit %d: %s", code, errOut)
 	}
@@ -110,22 +110,22 @@ func TestServeExplainsFatalSetupErrors(t *testing.T) {
 // wrote: its logs, its errors, the replies it sent and /metrics.
 func TestSecretsNeverReachTheOutput(t *testing.T) {
 	const token, key = "discord-SECRET-token-0123456789", "sk-SECRET-key-9876543210"
-	isolate(t)
+	c := isolate(t)
 	fake := discordtest.New()
 	defer fake.Close()
 	fake.Token = token
-	llm := useFakeLLM(t)
+	llm := useFakeLLM(c)
 	addr := freeAddr(t)
-	t.Setenv("OPENAI_API_KEY", key)
-	t.Setenv("DISCORD_TOKEN", token)
-	t.Setenv("DISCORD_API_URL", fake.URL)
-	t.Setenv("HERALD_HTTP_ADDR", addr)
-	t.Setenv("HERALD_LOG_LEVEL", "debug")
-	t.Setenv("HERALD_LLM_TIMEOUT", "3s")
+	c.setenv("OPENAI_API_KEY", key)
+	c.setenv("DISCORD_TOKEN", token)
+	c.setenv("DISCORD_API_URL", fake.URL)
+	c.setenv("HERALD_HTTP_ADDR", addr)
+	c.setenv("HERALD_LOG_LEVEL", "debug")
+	c.setenv("HERALD_LLM_TIMEOUT", "3s")
 
 	var out, errOut syncWriter
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), []string{"serve"}, strings.NewReader(""), &out, &errOut) }()
+	go func() { done <- run(context.Background(), []string{"serve"}, c.getenv, strings.NewReader(""), &out, &errOut) }()
 	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
 	defer stop()
 	if _, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {

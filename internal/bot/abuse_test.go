@@ -9,6 +9,7 @@ import (
 	"github.com/herald-news/herald/internal/bot/discordtest"
 	"github.com/herald-news/herald/internal/corpus"
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/library"
 )
 
 // TestAbuse asks hostile questions of a hostile corpus: mentions, masked and
@@ -29,13 +30,13 @@ func TestAbuse(t *testing.T) {
 	for i := range arts {
 		arts[i].Hash = arts[i].ID
 	}
-	ix := rag.NewIndex(rag.IndexOptions{})
-	if _, err := ix.IngestArticles(context.Background(), arts); err != nil {
+	lib, _, err := library.InMemory(context.Background(), library.Config{}, arts)
+	if err != nil {
 		t.Fatal(err)
 	}
 	h := start(t, func(o *Options) {
-		o.Engine = rag.NewEngine(ix, rag.EngineOptions{Now: func() time.Time { return day }})
-		o.Library = ix
+		o.Engine = rag.New(lib.Archive(), lib.Embedder(), rag.Options{Now: func() time.Time { return day }})
+		o.Library = lib.Archive()
 	})
 	tests := []struct {
 		name, question, want string

@@ -13,6 +13,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/herald-news/herald/internal/bot/discordtest"
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/embed"
+	"github.com/herald-news/herald/internal/rag/library"
+	"github.com/herald-news/herald/internal/rag/llm"
 	"github.com/herald-news/herald/internal/rag/openaitest"
 	"github.com/herald-news/herald/internal/sharedtest"
 )
@@ -30,11 +33,14 @@ func BenchmarkFirstResponse50(b *testing.B) {
 // BenchmarkFirstResponse50Reuters does the same while serving the full
 // Reuters-21578 index (../shared).
 func BenchmarkFirstResponse50Reuters(b *testing.B) {
-	ix := rag.NewIndex(rag.IndexOptions{})
-	if _, err := ix.Ingest(context.Background(), []string{sharedtest.Path(b, "datasets/reuters21578/reuters21578.jsonl")}, rag.IngestOptions{}); err != nil {
+	lib, _, err := library.InMemory(context.Background(), library.Config{}, nil)
+	if err != nil {
 		b.Fatal(err)
 	}
-	benchFirstResponse(b, rag.NewEngine(ix, rag.EngineOptions{}), ix, "What did the Bundesbank do in March 1987?")
+	if _, err := lib.Ingest(context.Background(), []string{sharedtest.Path(b, "datasets/reuters21578/reuters21578.jsonl")}); err != nil {
+		b.Fatal(err)
+	}
+	benchFirstResponse(b, rag.New(lib.Archive(), lib.Embedder(), rag.Options{}), lib.Archive(), "What did the Bundesbank do in March 1987?")
 }
 
 // benchBot runs a bot on eng and ix against a fake Discord until the
@@ -109,8 +115,8 @@ func BenchmarkFirstStreamedEdit(b *testing.B) {
 	defer llmFake.Close()
 	llmFake.TokenDelay = 100 * time.Millisecond
 	_, ix := sampleEngine(b)
-	llm := rag.NewLLM(rag.LLMConfig{BaseURL: llmFake.URL, APIKey: "k", ChatModel: "fake-model"})
-	fake, wait := benchBot(b, rag.NewEngine(ix, rag.EngineOptions{Answerer: rag.NewGrounded(llm, ix)}), ix)
+	model := llm.New(llm.Config{BaseURL: llmFake.URL, APIKey: "k", ChatModel: "fake-model"})
+	fake, wait := benchBot(b, rag.New(ix, embed.NewLocal(0), rag.Options{Model: model}), ix)
 	var firsts []time.Duration
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {

@@ -29,10 +29,17 @@ type Rewriter interface {
 	Rewrite(ctx context.Context, previous []string, followUp string) (string, error)
 }
 
-// Library describes the indexed articles; *rag.Index is one.
+// Library describes the indexed articles; the store of record
+// (store.Archive) is one.
 type Library interface {
-	Stats() rag.Stats
-	Articles(period rag.Period) []rag.ArticleInfo
+	Stats(ctx context.Context) (rag.Stats, error)
+	Articles(ctx context.Context, q rag.ArticleQuery) ([]rag.ArticleInfo, error)
+}
+
+// Reindexer reads the corpus again into the live index, for /reindex;
+// *library.Library is one.
+type Reindexer interface {
+	Reindex(ctx context.Context) (rag.IngestReport, error)
 }
 
 // Options configures a Bot.
@@ -62,8 +69,8 @@ type Options struct {
 	// LLMUsage reports the language model's token use today, for /stats
 	// and /metrics; nil when there is no model.
 	LLMUsage func() rag.BudgetUsage
-	// Reindex re-reads the corpus for /reindex; nil disables the command.
-	Reindex func(ctx context.Context) (rag.IngestReport, error)
+	// Reindexer re-reads the corpus for /reindex; nil disables the command.
+	Reindexer Reindexer
 	// IndexBytes reports the index's size on disk for /stats.
 	IndexBytes func() int64
 	// DataDir holds feedback.jsonl.
@@ -101,30 +108,44 @@ type Options struct {
 // DefaultAPIURL is Discord's REST API.
 const DefaultAPIURL = "https://discord.com/api/v9"
 
+// The defaults of Options, which `herald serve` uses too. A zero
+// RatePerMinute turns the rate limit off and a zero Queue means no queue:
+// DefaultRatePerMinute and DefaultQueue are what serve asks for.
+const (
+	DefaultRatePerMinute   = 5
+	DefaultRateBurst       = 3
+	DefaultMaxConcurrent   = 4
+	DefaultQueue           = 32
+	DefaultMaxQuestion     = 1000
+	DefaultFastReply       = 1500 * time.Millisecond
+	DefaultAnswerTimeout   = time.Minute
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
 func (o *Options) defaults() {
 	if o.APIURL == "" {
 		o.APIURL = DefaultAPIURL
 	}
 	if o.RateBurst <= 0 {
-		o.RateBurst = 3
+		o.RateBurst = DefaultRateBurst
 	}
 	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = 4
+		o.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if o.Queue < 0 {
 		o.Queue = 0
 	}
 	if o.MaxQuestion <= 0 {
-		o.MaxQuestion = 1000
+		o.MaxQuestion = DefaultMaxQuestion
 	}
 	if o.FastReply <= 0 {
-		o.FastReply = 1500 * time.Millisecond
+		o.FastReply = DefaultFastReply
 	}
 	if o.AnswerTimeout <= 0 {
-		o.AnswerTimeout = time.Minute
+		o.AnswerTimeout = DefaultAnswerTimeout
 	}
 	if o.ShutdownTimeout <= 0 {
-		o.ShutdownTimeout = 10 * time.Second
+		o.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -177,11 +198,14 @@ type Bot struct {
 	fatal        chan error
 }
 
+// ErrNoToken means Options has no bot token.
+var ErrNoToken = errors.New("no Discord bot token")
+
 // New prepares a bot; Run connects it.
 func New(opts Options) (*Bot, error) {
 	opts.defaults()
 	if opts.Token == "" {
-		return nil, errors.New("no Discord bot token: set DISCORD_TOKEN")
+		return nil, ErrNoToken
 	}
 	if opts.Engine == nil || opts.Library == nil {
 		return nil, errors.New("bot: Engine and Library are required")
@@ -200,7 +224,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(opts.APIURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("DISCORD_API_URL %q is not a URL", opts.APIURL)
+		return nil, fmt.Errorf("the Discord API base %q is not a URL", opts.APIURL)
 	}
 	// discordgo keeps the gateway, and asks the REST API only where the
 	// gateway is. Herald's own REST calls go through rest, bounded by
@@ -235,7 +259,6 @@ func New(opts Options) (*Bot, error) {
 	m.trackSlots(b.gate.inUse)
 	b.botID.Store("")
 	b.appID.Store(opts.AppID)
-	s.AddHandler(b.onReady)
 	s.AddHandler(b.onEvent)
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
 		b.ready.Store(false)
@@ -265,8 +288,8 @@ func (t apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.URL, req.Host = &u, t.base.Host
 		resp, err := t.next.RoundTrip(req)
 		if err != nil {
-			// Name the address actually tried (DISCORD_API_URL), not discord.com.
-			return nil, fmt.Errorf("DISCORD_API_URL %s: %w", u.Redacted(), err)
+			// Name the address actually tried, not discord.com.
+			return nil, fmt.Errorf("the Discord API at %s: %w", u.Redacted(), err)
 		}
 		return resp, nil
 	}
@@ -298,17 +321,19 @@ func (b *Bot) apiHost() string {
 	return strings.TrimPrefix(u.Hostname(), "www.")
 }
 
-func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
-	if r.User != nil {
-		b.botID.Store(r.User.ID)
+// onReady records who the bot is, from a READY event (read leniently), and
+// that it is connected.
+func (b *Bot) onReady(user, app string) {
+	if user != "" {
+		b.botID.Store(user)
 	}
 	if b.appID.Load().(string) == "" {
 		switch {
-		case r.Application != nil && r.Application.ID != "":
-			b.appID.Store(r.Application.ID)
-		case r.User != nil:
+		case app != "":
+			b.appID.Store(app)
+		case user != "":
 			// A bot's user ID is its application's ID.
-			b.appID.Store(r.User.ID)
+			b.appID.Store(user)
 		}
 	}
 	b.ready.Store(true)

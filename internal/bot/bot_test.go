@@ -17,23 +17,28 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/herald-news/herald/internal/bot/discordtest"
-	"github.com/herald-news/herald/internal/corpus"
-	"github.com/herald-news/herald/internal/rag"
+		"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/library"
+	"github.com/herald-news/herald/internal/rag/store"
 )
 
 // sampleEngine indexes the built-in sample corpus.
-func sampleEngine(t testing.TB) (*rag.Engine, *rag.Index) {
+func sampleEngine(t testing.TB) (*rag.Engine, store.Archive) {
 	t.Helper()
-	arts, err := corpus.Sample()
+	lib, err := library.Sample(context.Background(), library.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := rag.NewIndex(rag.IndexOptions{})
-	if _, err := ix.IngestArticles(context.Background(), arts); err != nil {
-		t.Fatal(err)
-	}
 	asOf := time.Date(2026, 2, 7, 12, 0, 0, 0, time.UTC)
-	return rag.NewEngine(ix, rag.EngineOptions{Now: func() time.Time { return asOf }}), ix
+	return rag.New(lib.Archive(), lib.Embedder(), rag.Options{Now: func() time.Time { return asOf }}), lib.Archive()
+}
+
+// fakeReindexer reports an unchanged re-read of the sample.
+type fakeReindexer struct{ archive store.Archive }
+
+func (f fakeReindexer) Reindex(ctx context.Context) (rag.IngestReport, error) {
+	st, err := f.archive.Stats(ctx)
+	return rag.IngestReport{Files: 5, Unchanged: 5, Chunks: st.Chunks}, err
 }
 
 // slowEngine delays every answer.
@@ -119,9 +124,7 @@ func start(t *testing.T, edit func(*Options)) *harness {
 		Token: fake.Token, APIURL: fake.URL, GuildID: "300000000000000001", DMs: true, MessageContent: true,
 		Engine: eng, Library: ix, DataDir: h.data,
 		IndexBytes: func() int64 { return 12345 },
-		Reindex: func(ctx context.Context) (rag.IngestReport, error) {
-			return rag.IngestReport{Files: 5, Unchanged: 5, Chunks: ix.Stats().Chunks}, nil
-		},
+		Reindexer: fakeReindexer{ix},
 		RefTime: func() time.Time { return time.Date(2026, 2, 7, 12, 0, 0, 0, time.UTC) },
 		Log:     testLogger(logs),
 	}
@@ -600,7 +603,7 @@ func TestInvalidTokenIsFatalWithAFix(t *testing.T) {
 	select {
 	case err := <-done:
 		var fatal *FatalGatewayError
-		if !errors.As(err, &fatal) || fatal.Code != 4004 || !strings.Contains(err.Error(), "DISCORD_TOKEN") {
+		if !errors.As(err, &fatal) || fatal.Code != 4004 || !fatal.Token || !strings.Contains(err.Error(), "the bot token is invalid") {
 			t.Fatalf("Run: %v", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -704,7 +707,7 @@ func TestDisallowedIntentsNameTheSwitch(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = b.Run(context.Background())
-	if !strings.Contains(fmt.Sprint(err), "Message Content Intent") || !strings.Contains(fmt.Sprint(err), "DISCORD_MESSAGE_CONTENT=false") {
+	if !strings.Contains(fmt.Sprint(err), "Message Content Intent") || !strings.Contains(fmt.Sprint(err), "stop asking for it") {
 		t.Fatalf("Run: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -85,12 +86,16 @@ func (b *Bot) commandTable() (table map[string]command, registered []command) {
 			Name: cmdStats, Description: "Index and usage figures (admins)", DefaultMemberPermissions: &admin, Contexts: guildOnly}},
 		{name: "ask-herald", handler: b.handleAskHerald, def: &discordgo.ApplicationCommand{Name: cmdAskHerald, Type: discordgo.MessageApplicationCommand, Contexts: guildOnly}},
 	}
-	if b.opts.Reindex != nil {
+	if b.opts.Reindexer != nil {
 		registered = append(registered, command{name: cmdReindex, admin: true, handler: b.handleReindex, def: &discordgo.ApplicationCommand{
 			Name: cmdReindex, Description: "Re-read the corpus and report what changed (admins)", DefaultMemberPermissions: &admin, Contexts: guildOnly,
 		}})
 	}
 	table = map[string]command{
+		routeUnknown: {name: "unknown", handler: func(*call) (job, error) {
+			return job{}, refuse("Unknown command: Herald's commands may have changed; try /help.")
+		}},
+		routeUnreadable:              {name: "unreadable", handler: func(*call) (job, error) { return job{}, unreadable() }},
 		"autocomplete:" + cmdSummary: {name: "autocomplete", handler: b.handleAutocomplete},
 		"button:sources":             {name: "button-sources", handler: b.handleSourcesButton},
 		"button:vote":                {name: "button-vote", handler: b.handleVote},
@@ -101,13 +106,12 @@ func (b *Bot) commandTable() (table map[string]command, registered []command) {
 	return table, registered
 }
 
-// unknownCommand answers a command Herald does not have (any more).
-var unknownCommand = command{name: "unknown", handler: func(*call) (job, error) {
-	return job{}, refuse("Unknown command: Herald's commands may have changed; try /help.")
-}}
-
-// unreadableRequest answers an interaction Herald could not decode.
-var unreadableRequest = command{name: "unreadable", handler: func(*call) (job, error) { return job{}, unreadable() }}
+// The routes of requests that are no command: one Herald does not have
+// (any more), and one it could not decode.
+const (
+	routeUnknown    = "unknown"
+	routeUnreadable = "unreadable"
+)
 
 // isAdmin reports whether the interaction's member may use admin commands.
 // Discord hides them from others, but a request is checked again here.
@@ -117,6 +121,9 @@ func isAdmin(in *discordgo.Interaction) bool {
 	}
 	return in.Member.Permissions&(adminPermissions|discordgo.PermissionAdministrator) != 0
 }
+
+// errNoAppID means neither the options nor READY gave the application ID.
+var errNoAppID = errors.New("no application ID: give it in the options (the READY event carried none)")
 
 // registerTimeout bounds the registration of the commands.
 const registerTimeout = 30 * time.Second
@@ -129,11 +136,11 @@ const registerTimeout = 30 * time.Second
 func (b *Bot) registerCommands(ctx context.Context) error {
 	appID := b.appID.Load().(string)
 	if appID == "" {
-		return fmt.Errorf("no application ID: set DISCORD_APP_ID (the READY event carried none)")
+		return errNoAppID
 	}
-	path := "/applications/" + appID + "/commands"
+	path := "/applications/" + pathPart(appID) + "/commands"
 	if b.opts.GuildID != "" {
-		path = "/applications/" + appID + "/guilds/" + b.opts.GuildID + "/commands"
+		path = "/applications/" + pathPart(appID) + "/guilds/" + pathPart(b.opts.GuildID) + "/commands"
 	}
 	var defs []*discordgo.ApplicationCommand
 	for _, c := range b.registered {
@@ -175,16 +182,14 @@ func asJSONList(v any) ([]any, error) {
 	return out, err
 }
 
-// basicFields are the command and option fields every Discord-compatible
-// server knows.
-var basicFields = map[string]bool{
-	"name": true, "description": true, "type": true, "options": true, "required": true, "choices": true,
-	"value": true, "default_member_permissions": true,
-}
-
-// basicCommands keeps only the basic fields of commands, and drops every
-// null; dropped names what went.
+// basicCommands keeps only the command and option fields every
+// Discord-compatible server knows, and drops every null; dropped names
+// what went.
 func basicCommands(cmds []any) (basic []any, dropped []string) {
+	basicFields := map[string]bool{
+		"name": true, "description": true, "type": true, "options": true, "required": true, "choices": true,
+		"value": true, "default_member_permissions": true,
+	}
 	seen := map[string]bool{}
 	var strip func(v any) any
 	strip = func(v any) any {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -25,8 +27,8 @@ const (
 type channelInfo struct {
 	id   string
 	kind int
-	// own is set for a thread Herald started (its owner is the bot).
-	own bool
+	// owner is who started a thread ("" when the server did not say).
+	owner string
 	// name is a thread's name: for Herald's threads, the first question.
 	name string
 }
@@ -40,6 +42,7 @@ type channelInfo struct {
 type threads struct {
 	channels *lru.Cache[string, channelInfo]
 	turns    *lru.Cache[string, []string]
+	mu       sync.Mutex // makes remember's read and write one step
 }
 
 // maxTurns is how many recent questions of a thread are kept.
@@ -55,15 +58,28 @@ func newThreads(size int) *threads {
 	return &threads{channels: channels, turns: turns}
 }
 
-// learn records what a channel is.
+// learn records what a channel is. A thread's owner, once known, is not
+// forgotten because a later event about the thread leaves it out.
 func (t *threads) learn(ch channelInfo) {
-	if ch.id != "" {
-		t.channels.Add(ch.id, ch)
+	if ch.id == "" {
+		return
 	}
+	if old, ok := t.channels.Peek(ch.id); ok && ch.owner == "" {
+		ch.owner = old.owner
+	}
+	t.channels.Add(ch.id, ch)
+}
+
+// ownThread reports whether a channel is a thread Herald started.
+func (b *Bot) ownThread(ch channelInfo) bool {
+	id := b.botID.Load().(string)
+	return ch.kind == kindThread && id != "" && ch.owner == id
 }
 
 // remember adds a (standalone) question to a thread's turns.
 func (t *threads) remember(id, question string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	turns, _ := t.turns.Get(id)
 	turns = append(slices.Clone(turns), question)
 	if len(turns) > maxTurns {
@@ -81,7 +97,7 @@ func (b *Bot) channel(ctx context.Context, id string) (channelInfo, bool) {
 	if ch, ok := b.threads.channels.Get(id); ok {
 		return ch, true
 	}
-	body, err := b.rest.do(ctx, request{method: http.MethodGet, path: "/channels/" + id, route: "get channel"})
+	body, err := b.rest.do(ctx, request{method: http.MethodGet, path: "/channels/" + pathPart(id), route: "get channel"})
 	if err != nil {
 		b.log.Debug("looking up a channel", "err", err)
 		return channelInfo{id: id}, false
@@ -101,8 +117,7 @@ func (b *Bot) channelInfoOf(ch *discordgo.Channel) channelInfo {
 	info := channelInfo{id: ch.ID, kind: kindGuild, name: ch.Name}
 	switch {
 	case ch.IsThread():
-		info.kind = kindThread
-		info.own = ch.OwnerID != "" && ch.OwnerID == b.botID.Load().(string)
+		info.kind, info.owner = kindThread, ch.OwnerID
 	case ch.Type == discordgo.ChannelTypeDM || ch.Type == discordgo.ChannelTypeGroupDM:
 		info.kind = kindDM
 	}
@@ -120,7 +135,7 @@ func (b *Bot) recentQuestions(ctx context.Context, channel, before string) []str
 	hctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 	body, err := b.rest.do(hctx, request{method: http.MethodGet, route: "read thread history",
-		path: "/channels/" + channel + "/messages?limit=" + strconv.Itoa(historyLimit) + "&before=" + before})
+		path: "/channels/" + pathPart(channel) + "/messages?limit=" + strconv.Itoa(historyLimit) + "&before=" + url.QueryEscape(before)})
 	var msgs []*discordgo.Message
 	if err == nil {
 		_, err = decodeLenient(body, &msgs)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // decodeLenient unmarshals data into v, repairing what Discord-compatible
@@ -16,20 +17,78 @@ import (
 // public_flags") and the error that remains, if any; v holds what could be
 // decoded either way.
 func decodeLenient(data []byte, v any) (repaired []string, err error) {
+	timesDropped := false
 	for range 16 {
 		err = json.Unmarshal(data, v)
+		if err == nil {
+			return repaired, nil
+		}
 		var te *json.UnmarshalTypeError
-		if err == nil || !errors.As(err, &te) || te.Field == "" {
+		if errors.As(err, &te) && te.Field != "" {
+			fixed, ok := repair(data, te)
+			if !ok {
+				return repaired, err
+			}
+			repaired = append(repaired, te.Field)
+			data = fixed
+			continue
+		}
+		// Not a type: a value its type cannot read, such as a timestamp in
+		// another format, which names no field. Drop the timestamps that
+		// do not parse, once.
+		if timesDropped {
 			return repaired, err
 		}
-		fixed, ok := repair(data, te)
-		if !ok {
+		timesDropped = true
+		fixed, dropped := dropBadTimes(data)
+		if len(dropped) == 0 {
 			return repaired, err
 		}
-		repaired = append(repaired, te.Field)
+		repaired = append(repaired, dropped...)
 		data = fixed
 	}
 	return repaired, err
+}
+
+// dropBadTimes removes every timestamp-looking field ("joined_at",
+// "timestamp", "premium_since", "…_until") whose value is not an RFC 3339
+// time, and names the fields it removed.
+func dropBadTimes(data []byte) ([]byte, []string) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var tree any
+	if dec.Decode(&tree) != nil {
+		return nil, nil
+	}
+	var dropped []string
+	walk(tree, func(obj map[string]any) {
+		for k, v := range obj {
+			if !timeKey(k) || v == nil {
+				continue
+			}
+			if s, ok := v.(string); ok {
+				if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					continue
+				}
+			}
+			delete(obj, k)
+			dropped = append(dropped, k)
+		}
+	})
+	if len(dropped) == 0 {
+		return nil, nil
+	}
+	out, err := json.Marshal(tree)
+	if err != nil {
+		return nil, nil
+	}
+	return out, dropped
+}
+
+// timeKey reports whether a field name is one of a timestamp.
+func timeKey(k string) bool {
+	return k == "timestamp" || strings.HasSuffix(k, "_timestamp") || strings.HasSuffix(k, "_at") ||
+		strings.HasSuffix(k, "_since") || strings.HasSuffix(k, "_until")
 }
 
 // repair rewrites every value at the type error's field path: a numeric

@@ -22,6 +22,25 @@ func (b *Bot) onEvent(_ *discordgo.Session, e *discordgo.Event) {
 		}
 	}()
 	switch e.Type {
+	case "READY":
+		var r struct {
+			User *struct {
+				ID string `json:"id"`
+			} `json:"user"`
+			Application *struct {
+				ID string `json:"id"`
+			} `json:"application"`
+		}
+		fields, err := decodeLenient(e.RawData, &r)
+		b.logDecode("the READY event", fields, err)
+		var user, app string
+		if r.User != nil {
+			user = r.User.ID
+		}
+		if r.Application != nil {
+			app = r.Application.ID
+		}
+		b.onReady(user, app)
 	case "INTERACTION_CREATE":
 		b.onInteractionEvent(e.RawData)
 	case "MESSAGE_CREATE":

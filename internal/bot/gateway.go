@@ -10,12 +10,16 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// FatalGatewayError is a gateway close that retrying cannot fix.
+// FatalGatewayError is a gateway close that retrying cannot fix: Fix says
+// what the operator must do.
 type FatalGatewayError struct {
 	Code int
 	Fix  string
+	// Token is set when the bot token is the likely cause.
+	Token bool
 }
 
+// Error names the close code and the fix.
 func (e *FatalGatewayError) Error() string {
 	return fmt.Sprintf("Discord closed the connection with code %d: %s", e.Code, e.Fix)
 }
@@ -27,15 +31,15 @@ func fatalClose(err error) error {
 		return nil
 	}
 	fixes := map[int]string{
-		4004: "the bot token is invalid: copy it again from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN",
+		4004: "the bot token is invalid: copy it again from the Developer Portal (Bot → Reset Token)",
 		4010: "invalid shard",
 		4011: "sharding is required: the bot is in too many servers for one connection",
 		4012: "invalid gateway API version",
 		4013: "invalid intents",
-		4014: "disallowed intents: enable \"Message Content Intent\" under Bot → Privileged Gateway Intents in the Developer Portal, or set DISCORD_MESSAGE_CONTENT=false",
+		4014: "disallowed intents: enable \"Message Content Intent\" under Bot → Privileged Gateway Intents in the Developer Portal, or stop asking for it",
 	}
 	if fix, ok := fixes[ce.Code]; ok {
-		return &FatalGatewayError{Code: ce.Code, Fix: fix}
+		return &FatalGatewayError{Code: ce.Code, Fix: fix, Token: ce.Code == 4004}
 	}
 	return nil
 }
@@ -201,11 +205,13 @@ func (b *Bot) shutdown() error {
 // names the likeliest cause: the token.
 const maxRefusals = 3
 
-// countRefusal counts a gateway close that ended a session before READY;
-// any other failure starts the count again.
+// countRefusal counts a gateway close that ended a session before READY
+// with a code that names no cause (4000 to 4003, 4005: what a server may
+// send for a bad token); any other failure, a dropped connection (1006)
+// included, starts the count again.
 func countRefusal(n int, err error) int {
 	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) && (ce.Code >= 4000 && ce.Code <= 4003 || ce.Code == 4005) {
 		return n + 1
 	}
 	return 0
@@ -220,6 +226,6 @@ func refusedSessions(n int, err error) error {
 	if errors.As(err, &ce) {
 		code = ce.Code
 	}
-	return &FatalGatewayError{Code: code, Fix: fmt.Sprintf("the gateway closed %d sessions in a row before they were ready: "+
-		"the bot token is the likeliest cause: copy it again from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN", n)}
+	return &FatalGatewayError{Code: code, Token: true, Fix: fmt.Sprintf("the gateway closed %d sessions in a row before they were ready: "+
+		"the bot token is the likeliest cause: copy it again from the Developer Portal (Bot → Reset Token)", n)}
 }

@@ -94,6 +94,14 @@ func (g *gate) reserve() bool {
 	return true
 }
 
+// unreserve gives back a place reserve claimed, for a question that will
+// not enter after all.
+func (g *gate) unreserve() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.waiting--
+}
+
 // enter waits for a slot after reserve; release must follow.
 func (g *gate) enter(done <-chan struct{}) bool {
 	select {

@@ -20,7 +20,7 @@ func (b *Bot) onInteraction(in *discordgo.Interaction, decodeErr error) {
 	c := &call{in: in, user: userOf(in), received: b.opts.Now(), arrived: time.Now()}
 	cmd := b.route(in)
 	if decodeErr != nil && in.Data == nil {
-		cmd = unreadableRequest
+		cmd = b.commands[routeUnreadable]
 	}
 	c.command = cmd.name
 	if b.opts.LogContent {
@@ -34,7 +34,7 @@ func (b *Bot) onInteraction(in *discordgo.Interaction, decodeErr error) {
 // route finds the interaction's command.
 func (b *Bot) route(in *discordgo.Interaction) command {
 	if in.Data == nil {
-		return unreadableRequest
+		return b.commands[routeUnreadable]
 	}
 	key := ""
 	switch in.Type {
@@ -52,10 +52,10 @@ func (b *Bot) route(in *discordgo.Interaction) command {
 			key = "button:" + prefix
 		}
 	}
-	if cmd, ok := b.commands[key]; ok {
+	if cmd, ok := b.commands[key]; ok && key != "" {
 		return cmd
 	}
-	return unknownCommand
+	return b.commands[routeUnknown]
 }
 
 // commandData is the data of a command or autocomplete interaction.
@@ -158,15 +158,24 @@ func (b *Bot) askJob(c *call, question string, private bool) (job, error) {
 		if err != nil {
 			return reply{}, err
 		}
-		return b.answerReply(a, question), nil
+		return b.answerReply(ctx, a, question), nil
 	}}, nil
 }
 
+// corpusStats describes the corpus for footers and /stats; a failure to
+// read it leaves them without the corpus span.
+func (b *Bot) corpusStats(ctx context.Context) rag.Stats {
+	st, err := b.opts.Library.Stats(ctx)
+	if err != nil {
+		b.log.Warn("reading the index's statistics", "err", err)
+	}
+	return st
+}
+
 // answerReply renders an answer with its buttons.
-func (b *Bot) answerReply(a rag.Answer, title string) reply {
+func (b *Bot) answerReply(ctx context.Context, a rag.Answer, title string) reply {
 	key := b.answers.put(a)
-	b.answered.Add(1)
-	r := reply{embeds: answerEmbeds(a, title, b.opts.Library.Stats()), outcome: outcomeAnswered, citations: len(a.Citations), miss: !a.Found}
+	r := reply{embeds: answerEmbeds(a, title, b.corpusStats(ctx)), outcome: outcomeAnswered, citations: len(a.Citations), miss: !a.Found, answer: true}
 	if !a.Found {
 		r.outcome = outcomeNotCovered
 	}
@@ -193,7 +202,7 @@ func (b *Bot) handleSummary(c *call) (job, error) {
 		return job{}, refuse("That topic is too long; please keep it under %d characters.", b.opts.MaxQuestion)
 	}
 	if article != "" {
-		req.Article = b.resolveArticle(article)
+		req.Article = b.resolveArticle(c.in, article)
 	}
 	if date != "" {
 		p, ok := rag.ParsePeriod(date, b.opts.RefTime())
@@ -214,7 +223,7 @@ func (b *Bot) handleSummary(c *call) (job, error) {
 		if title == "" {
 			title = "Summary"
 		}
-		return b.answerReply(a, title), nil
+		return b.answerReply(ctx, a, title), nil
 	}}, nil
 }
 
@@ -227,11 +236,17 @@ func articleKey(id string) string {
 
 // resolveArticle turns an autocomplete key back into an article ID; typed
 // text is passed on as it is (an ID or words of a title).
-func (b *Bot) resolveArticle(v string) string {
+func (b *Bot) resolveArticle(_ *discordgo.Interaction, v string) string {
 	if !strings.HasPrefix(v, "a:") {
 		return v
 	}
-	for _, a := range b.opts.Library.Articles(rag.Period{}) {
+	ctx, cancel := context.WithTimeout(b.ctx, lookupTimeout)
+	defer cancel()
+	all, err := b.opts.Library.Articles(ctx, rag.ArticleQuery{})
+	if err != nil {
+		b.log.Warn("listing articles to resolve an autocomplete choice", "err", err)
+	}
+	for _, a := range all {
 		if articleKey(a.ID) == v {
 			return a.ID
 		}
@@ -250,12 +265,13 @@ func (b *Bot) handleAutocomplete(c *call) (job, error) {
 		}
 	}
 	typed = strings.ToLower(strings.TrimSpace(typed))
-	return job{run: func(context.Context, func(string)) (reply, error) {
+	return job{run: func(ctx context.Context, _ func(string)) (reply, error) {
 		choices := []*discordgo.ApplicationCommandOptionChoice{}
-		for _, a := range b.opts.Library.Articles(rag.Period{}) {
-			if typed != "" && !strings.Contains(strings.ToLower(a.Title), typed) {
-				continue
-			}
+		arts, err := b.opts.Library.Articles(ctx, rag.ArticleQuery{TitleContains: typed, Limit: maxChoices})
+		if err != nil {
+			return reply{}, err
+		}
+		for _, a := range arts {
 			name := truncate(stripInvisible(a.Date.Format(time.DateOnly)+" — "+a.Title), maxChoiceName)
 			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: name, Value: articleKey(a.ID)})
 			if len(choices) == maxChoices {
@@ -277,11 +293,11 @@ func (b *Bot) handleSources(c *call) (job, error) {
 		if err != nil {
 			return reply{}, err
 		}
-		return b.sourcesReply(question, srcs, period), nil
+		return b.sourcesReply(ctx, question, srcs, period), nil
 	}}, nil
 }
 
-func (b *Bot) sourcesReply(question string, srcs []rag.Source, period rag.Period) reply {
+func (b *Bot) sourcesReply(ctx context.Context, question string, srcs []rag.Source, period rag.Period) reply {
 	if len(srcs) == 0 {
 		r := notice("No article in the corpus matches this.", colourMissing, outcomeNotCovered)
 		r.miss = true
@@ -301,7 +317,7 @@ func (b *Bot) sourcesReply(question string, srcs []rag.Source, period rag.Period
 	if !period.IsZero() {
 		e.Description = "_Only articles dated " + period.String() + "._"
 	}
-	e.Footer = &discordgo.MessageEmbedFooter{Text: footerText(b.opts.Library.Stats(), "")}
+	e.Footer = &discordgo.MessageEmbedFooter{Text: footerText(b.corpusStats(ctx), "")}
 	return reply{embeds: packEmbeds([]*discordgo.MessageEmbed{e}), outcome: outcomeAnswered, citations: len(srcs)}
 }
 
@@ -313,13 +329,13 @@ func (b *Bot) handleLatest(c *call) (job, error) {
 			count = min(max(int(f), 1), 10)
 		}
 	}
-	return job{gated: true, run: func(context.Context, func(string)) (reply, error) { return b.latest(count), nil }}, nil
+	return job{gated: true, run: func(ctx context.Context, _ func(string)) (reply, error) { return b.latest(ctx, count) }}, nil
 }
 
-func (b *Bot) latest(count int) reply {
-	infos := b.opts.Library.Articles(rag.Period{})
-	if len(infos) > count {
-		infos = infos[:count]
+func (b *Bot) latest(ctx context.Context, count int) (reply, error) {
+	infos, err := b.opts.Library.Articles(ctx, rag.ArticleQuery{Limit: count})
+	if err != nil {
+		return reply{}, err
 	}
 	var lines []string
 	for n, a := range infos {
@@ -330,8 +346,8 @@ func (b *Bot) latest(count int) reply {
 		text = "The corpus has no articles yet."
 	}
 	e := &discordgo.MessageEmbed{Title: "Latest articles", Description: truncate(text, maxEmbedDescription), Color: colourAnswer,
-		Footer: &discordgo.MessageEmbedFooter{Text: footerText(b.opts.Library.Stats(), "")}}
-	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: outcomeAnswered, citations: len(infos)}
+		Footer: &discordgo.MessageEmbedFooter{Text: footerText(b.corpusStats(ctx), "")}}
+	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: outcomeAnswered, citations: len(infos)}, nil
 }
 
 func (b *Bot) handleHelp(*call) (job, error) {
@@ -341,11 +357,14 @@ func (b *Bot) handleHelp(*call) (job, error) {
 }
 
 func (b *Bot) handleStats(*call) (job, error) {
-	return job{private: true, run: func(context.Context, func(string)) (reply, error) { return b.stats(), nil }}, nil
+	return job{private: true, run: func(ctx context.Context, _ func(string)) (reply, error) { return b.stats(ctx) }}, nil
 }
 
-func (b *Bot) stats() reply {
-	st := b.opts.Library.Stats()
+func (b *Bot) stats(ctx context.Context) (reply, error) {
+	st, err := b.opts.Library.Stats(ctx)
+	if err != nil {
+		return reply{}, err
+	}
 	up, down := b.feedback.counts()
 	llm := "off (offline answers)"
 	if b.opts.LLMUsage != nil {
@@ -376,12 +395,12 @@ func (b *Bot) stats() reply {
 		{Name: "Embedder", Value: fmt.Sprintf("%s (%d dimensions)", st.Embedder, st.Dimension), Inline: false},
 		{Name: "Language model", Value: llm, Inline: false},
 	}}
-	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: outcomeAnswered}
+	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: outcomeAnswered}, nil
 }
 
 func (b *Bot) handleReindex(*call) (job, error) {
 	return job{private: true, timeout: reindexTimeout, run: func(ctx context.Context, _ func(string)) (reply, error) {
-		rep, err := b.opts.Reindex(ctx)
+		rep, err := b.opts.Reindexer.Reindex(ctx)
 		if err != nil {
 			return reply{}, err
 		}

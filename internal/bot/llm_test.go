@@ -9,17 +9,19 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/herald-news/herald/internal/bot/discordtest"
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/embed"
+	"github.com/herald-news/herald/internal/rag/llm"
+	"github.com/herald-news/herald/internal/rag/store"
 	"github.com/herald-news/herald/internal/rag/openaitest"
 )
 
 // withLLM answers through a grounded engine over the fake OpenAI server.
 func withLLM(fake *openaitest.Server, timeout time.Duration) func(*Options) {
 	return func(o *Options) {
-		ix := o.Library.(*rag.Index)
-		llm := rag.NewLLM(rag.LLMConfig{BaseURL: fake.URL, APIKey: "sk-secret-test", ChatModel: "fake-model"})
+		model := llm.New(llm.Config{BaseURL: fake.URL, APIKey: "sk-secret-test", ChatModel: "fake-model"})
 		asOf := time.Date(2026, 2, 7, 12, 0, 0, 0, time.UTC)
-		o.Engine = rag.NewEngine(ix, rag.EngineOptions{Answerer: rag.NewGrounded(llm, ix), Now: func() time.Time { return asOf }})
-		o.Rewriter, o.LLMUsage = llm, llm.Usage
+		o.Engine = rag.New(o.Library.(store.Archive), embed.NewLocal(0), rag.Options{Model: model, Now: func() time.Time { return asOf }})
+		o.Rewriter, o.LLMUsage = model, model.Usage
 		o.AnswerTimeout = timeout
 		o.RatePerMinute = 0
 	}

@@ -31,6 +31,7 @@ const (
 // and follow-ups in Herald's own threads. Messages from bots, Herald
 // included, are ignored.
 func (b *Bot) onMessage(m *discordgo.Message) {
+	received, arrived := b.opts.Now(), time.Now()
 	if m.Author == nil || m.Author.Bot || m.Author.ID == b.botID.Load().(string) {
 		return
 	}
@@ -59,7 +60,7 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 		if where.kind == kindUnknown {
 			where, _ = b.channel(ctx, m.ChannelID)
 		}
-		if !where.own {
+		if !b.ownThread(where) {
 			return
 		}
 	}
@@ -73,7 +74,7 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 	if question == "" && followUp {
 		return // content not delivered (no Message Content intent), or an empty message
 	}
-	c := &call{command: "mention", msg: m, user: m.Author.ID, received: b.opts.Now(), arrived: time.Now(), channel: m.ChannelID}
+	c := &call{command: "mention", msg: m, user: m.Author.ID, received: received, arrived: arrived, channel: m.ChannelID}
 	switch {
 	case isDM:
 		c.command = "dm"
@@ -120,7 +121,7 @@ func (b *Bot) messageJob(c *call, question string, inThread bool) (job, error) {
 			return reply{}, err
 		}
 		a.Question = question
-		r := b.answerReply(a, question)
+		r := b.answerReply(ctx, a, question)
 		if c.channel != c.msg.ChannelID || inThread {
 			b.threads.remember(c.channel, full)
 		}
@@ -159,7 +160,7 @@ type channelOut struct {
 func (o *channelOut) refuse(r reply) reply {
 	ctx, cancel := context.WithTimeout(o.b.ctx, editTimeout)
 	defer cancel()
-	if err := o.b.sendReply(ctx, o.c.msg.ChannelID, o.c.msg.ID, r); err != nil {
+	if _, err := o.b.sendReply(ctx, o.c.msg.ChannelID, o.c.msg.ID, r); err != nil {
 		return r.undelivered(err)
 	}
 	return r
@@ -181,16 +182,19 @@ func (o *channelOut) deliver(j job) reply {
 	}
 	go b.typing(c.channel)
 	wctx, wcancel := context.WithDeadline(ctx, c.arrived.Add(j.timeout-min(sendReserve, j.timeout/4)))
-	r := b.work(wctx, c.command, j, func(string) {})
+	done := make(chan reply, 1)
+	go func() { done <- b.work(wctx, c.command, j, func(string) {}) }()
+	r := b.await(wctx, done)
 	wcancel()
 	reference := ""
 	if c.channel == c.msg.ChannelID {
 		reference = c.msg.ID
 	}
-	err := b.sendReply(ctx, c.channel, reference, r)
-	if err != nil && c.channel != c.msg.ChannelID {
+	sent, err := b.sendReply(ctx, c.channel, reference, r)
+	if err != nil && sent == 0 && c.channel != c.msg.ChannelID {
+		// The thread took nothing: answer in the channel.
 		b.log.Warn("the thread could not take the answer; answering in the channel", "err", err)
-		err = b.sendReply(ctx, c.msg.ChannelID, c.msg.ID, r)
+		_, err = b.sendReply(ctx, c.msg.ChannelID, c.msg.ID, r)
 	}
 	if err != nil {
 		b.metrics.errors.WithLabelValues("discord").Inc()
@@ -200,9 +204,10 @@ func (o *channelOut) deliver(j job) reply {
 }
 
 // sendReply posts r to a channel (replying to message reference when set),
-// overflow in further messages. A reply whose first message went but whose
-// overflow did not is reported as undelivered.
-func (b *Bot) sendReply(ctx context.Context, channel, reference string, r reply) error {
+// overflow in further messages, and returns how many messages went. A
+// reply whose first message went but whose overflow did not is reported as
+// undelivered.
+func (b *Bot) sendReply(ctx context.Context, channel, reference string, r reply) (sent int, err error) {
 	noFail := false
 	for n, embeds := range r.embeds {
 		m := &message{Embeds: embeds, AllowedMentions: noMentions()}
@@ -213,18 +218,18 @@ func (b *Bot) sendReply(ctx context.Context, channel, reference string, r reply)
 				m.Reference = &discordgo.MessageReference{MessageID: reference, ChannelID: channel, FailIfNotExists: &noFail}
 			}
 		}
-		if _, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + channel + "/messages", body: m, route: "send message"}); err != nil {
-			return err
+		if _, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + pathPart(channel) + "/messages", body: m, route: "send message"}); err != nil {
+			return n, err
 		}
 	}
-	return nil
+	return len(r.embeds), nil
 }
 
 // startThread starts a public thread from a message and returns its ID.
 func (b *Bot) startThread(ctx context.Context, m *discordgo.Message, name string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, threadTimeout)
 	defer cancel()
-	body, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + m.ChannelID + "/messages/" + m.ID + "/threads",
+	body, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + pathPart(m.ChannelID) + "/messages/" + pathPart(m.ID) + "/threads",
 		body: map[string]any{"name": name, "auto_archive_duration": 1440}, route: "start thread"})
 	if err != nil {
 		return "", err
@@ -234,7 +239,7 @@ func (b *Bot) startThread(ctx context.Context, m *discordgo.Message, name string
 	if th.ID == "" {
 		return "", errNoThread
 	}
-	b.threads.learn(channelInfo{id: th.ID, kind: kindThread, own: true, name: name})
+	b.threads.learn(channelInfo{id: th.ID, kind: kindThread, owner: b.botID.Load().(string), name: name})
 	return th.ID, nil
 }
 
@@ -243,7 +248,7 @@ func (b *Bot) startThread(ctx context.Context, m *discordgo.Message, name string
 func (b *Bot) typing(channel string) {
 	ctx, cancel := context.WithTimeout(b.ctx, typingTimeout)
 	defer cancel()
-	if _, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + channel + "/typing", route: "typing", once: true}); err != nil {
+	if _, err := b.rest.do(ctx, request{method: http.MethodPost, path: "/channels/" + pathPart(channel) + "/typing", route: "typing", once: true}); err != nil {
 		b.log.Debug("the typing indicator failed", "err", err)
 	}
 }

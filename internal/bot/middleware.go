@@ -105,13 +105,8 @@ func (b *Bot) serve(c *call, cmd command, out deliverer) {
 		refuseWith(b.failure(c.command, err))
 		return
 	}
-	if j.limited {
-		if ok, wait := b.limiter.allow(c.user, b.opts.Now()); !ok {
-			b.metrics.rateLimited.Inc()
-			refuseWith(notice(fmt.Sprintf("Slow down: you can ask again in %d s.", int(wait.Seconds()+0.999)), colourError, outcomeRefused))
-			return
-		}
-	}
+	// Drain and the slots first: a question refused for those must not
+	// spend the user's rate budget.
 	if !b.begin() {
 		refuseWith(notice("Herald is restarting; please ask again in a minute.", colourError, outcomeDraining))
 		return
@@ -121,6 +116,16 @@ func (b *Bot) serve(c *call, cmd command, out deliverer) {
 		b.metrics.busy.Inc()
 		refuseWith(notice("Herald is busy answering other questions; please try again in a moment.", colourError, outcomeBusy))
 		return
+	}
+	if j.limited {
+		if ok, wait := b.limiter.allow(c.user, b.opts.Now()); !ok {
+			if j.gated {
+				b.gate.unreserve()
+			}
+			b.metrics.rateLimited.Inc()
+			refuseWith(notice(fmt.Sprintf("Slow down: you can ask again in %d s.", int(wait.Seconds()+0.999)), colourError, outcomeRefused))
+			return
+		}
 	}
 	if j.timeout <= 0 {
 		j.timeout = b.opts.AnswerTimeout
@@ -207,6 +212,9 @@ func (b *Bot) record(c *call, r reply) {
 		b.metrics.misses.Inc()
 	}
 	b.metrics.outcomes.WithLabelValues(c.command, r.outcome).Inc()
+	if r.answer && (r.outcome == outcomeAnswered || r.outcome == outcomeNotCovered) {
+		b.answered.Add(1)
+	}
 	b.metrics.requests.WithLabelValues(c.command).Observe(latency.Seconds())
 	attrs := []any{"command", c.command, "latency_ms", latency.Milliseconds(), "citations", r.citations, "outcome", r.outcome}
 	if r.detail != "" {

@@ -16,11 +16,14 @@ type reply struct {
 	components []discordgo.MessageComponent
 	// choices answers an autocomplete.
 	choices []*discordgo.ApplicationCommandOptionChoice
-	// outcome, citations, miss and detail are for the log line and metrics.
+	// outcome, citations, miss and detail are for the log line and metrics;
+	// answer marks the reply of a question, counted as answered once
+	// delivered.
 	outcome   string
 	citations int
 	miss      bool
 	detail    string
+	answer    bool
 }
 
 func notice(text string, colour int, outcome string) reply {
@@ -55,7 +58,7 @@ type message struct {
 	Content         string                            `json:"content,omitempty"`
 	Embeds          []*discordgo.MessageEmbed         `json:"embeds,omitempty"`
 	Components      []discordgo.MessageComponent      `json:"components,omitempty"`
-	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions,omitempty"`
 	Reference       *discordgo.MessageReference       `json:"message_reference,omitempty"`
 	Flags           discordgo.MessageFlags            `json:"flags,omitempty"`
 }
@@ -91,22 +94,51 @@ const editTimeout = 30 * time.Second
 type interactionOut struct {
 	b *Bot
 	c *call
-	// private asks for ephemeral messages, until the server refuses them.
-	private bool
+
+	mu sync.Mutex
+	// private asks for ephemeral messages; plain is set for a message
+	// sent again without the flag, to a server that refused it.
+	private, plain bool
+	// responded is set once a first response (a reply or a deferral) has
+	// gone through: later ones must edit it.
+	responded bool
 }
 
 func (o *interactionOut) flags() discordgo.MessageFlags {
-	if o.private && !o.b.noEphemeral.Load() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.private && !o.plain && !o.b.noEphemeral.Load() {
 		return discordgo.MessageFlagsEphemeral
 	}
 	return 0
 }
 
-// refuse answers at once, privately.
+func (o *interactionOut) setPrivate(p bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.private = p
+}
+
+func (o *interactionOut) hasResponded() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.responded
+}
+
+// refuse answers at once, privately: as the first response, or, when one
+// already went (a panic after a deferral), as its edit.
 func (o *interactionOut) refuse(r reply) reply {
-	o.private = true
+	o.setPrivate(true)
+	if o.hasResponded() {
+		return o.finish(r)
+	}
 	return o.sendFirst(r)
 }
+
+// grace is how long past its deadline a job may take to return before
+// its answer is given up for an apology: for work that does not heed its
+// context.
+const grace = 2 * time.Second
 
 // deliver runs the job within its time limit. Its reply is sent as the
 // first response when it comes within FastReply; otherwise the interaction
@@ -115,17 +147,15 @@ func (o *interactionOut) refuse(r reply) reply {
 // apology.
 func (o *interactionOut) deliver(j job) reply {
 	b, c := o.b, o.c
-	o.private = j.private
+	o.setPrivate(j.private)
 	var pr progress
 	stream := func(partial string) { pr.show(o, partial) }
+	ctx, cancel := context.WithTimeout(b.ctx, min(j.timeout, tokenLife-time.Minute))
+	defer cancel()
 	done := make(chan reply, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(b.ctx, min(j.timeout, tokenLife-time.Minute))
-		defer cancel()
-		done <- b.work(ctx, c.command, j, stream)
-	}()
+	go func() { done <- b.work(ctx, c.command, j, stream) }()
 	if c.in.Type == discordgo.InteractionApplicationCommandAutocomplete {
-		return o.sendFirst(<-done) // an autocomplete cannot be deferred
+		return o.sendFirst(b.await(ctx, done)) // an autocomplete cannot be deferred
 	}
 	select {
 	case r := <-done:
@@ -133,27 +163,53 @@ func (o *interactionOut) deliver(j job) reply {
 	case <-time.After(b.opts.FastReply):
 	}
 	pr.mu.Lock()
-	err := o.callback(&interactionResponse{Type: responseDeferred, Data: &message{Flags: o.flags()}})
+	err := o.firstResponse(func(flags discordgo.MessageFlags) *interactionResponse {
+		return &interactionResponse{Type: responseDeferred, Data: &message{Flags: flags}}
+	})
 	pr.deferred = err == nil // the first streamed edit may follow at once
 	pr.mu.Unlock()
 	b.metrics.firstReply.Observe(b.opts.Now().Sub(c.received).Seconds())
-	r := <-done
-	switch {
-	case err != nil:
+	if err != nil {
+		// Nobody will see the answer: stop writing it.
+		cancel()
 		b.metrics.errors.WithLabelValues("discord").Inc()
-		return r.undelivered(err)
-	case b.opts.Now().Sub(c.received) > tokenLife:
+		return reply{}.undelivered(err)
+	}
+	r := b.await(ctx, done)
+	if b.opts.Now().Sub(c.received) > tokenLife {
 		r.outcome, r.detail = outcomeExpired, "the answer came too late for the interaction token"
 		return r
 	}
+	return o.finish(r)
+}
+
+// await waits for a job's reply, or gives it up for an apology once its
+// deadline and a grace period have passed.
+func (b *Bot) await(ctx context.Context, done <-chan reply) reply {
+	select {
+	case r := <-done:
+		return r
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(grace):
+		b.log.Warn("an answer did not stop at its deadline; apologising")
+		return notice("Sorry, that took too long to answer. Please try again, or ask something narrower.", colourError, outcomeTimeout)
+	}
+}
+
+// finish puts r into the deferred response, overflow in followups.
+func (o *interactionOut) finish(r reply) reply {
 	ctx, cancel := context.WithTimeout(context.Background(), editTimeout)
 	defer cancel()
 	if err := o.edit(ctx, r, true); err != nil {
-		b.metrics.errors.WithLabelValues("discord").Inc()
+		o.b.metrics.errors.WithLabelValues("discord").Inc()
 		return r.undelivered(err)
 	}
 	if err := o.followups(ctx, r); err != nil {
-		b.metrics.errors.WithLabelValues("discord").Inc()
+		o.b.metrics.errors.WithLabelValues("discord").Inc()
 		return r.undelivered(err)
 	}
 	return r
@@ -161,15 +217,18 @@ func (o *interactionOut) deliver(j job) reply {
 
 // sendFirst sends r as the first response, overflow in followups.
 func (o *interactionOut) sendFirst(r reply) reply {
-	resp := &interactionResponse{Type: responseMessage}
-	if o.c.in.Type == discordgo.InteractionApplicationCommandAutocomplete {
-		choices := r.choices
-		if choices == nil {
-			choices = []*discordgo.ApplicationCommandOptionChoice{}
+	err := o.firstResponse(func(flags discordgo.MessageFlags) *interactionResponse {
+		if o.c.in.Type == discordgo.InteractionApplicationCommandAutocomplete {
+			choices := r.choices
+			if choices == nil {
+				choices = []*discordgo.ApplicationCommandOptionChoice{}
+			}
+			return &interactionResponse{Type: responseChoices, Data: &choicesData{Choices: choices}}
 		}
-		resp = &interactionResponse{Type: responseChoices, Data: &choicesData{Choices: choices}}
-	}
-	err := o.callbackMessage(resp, r)
+		return &interactionResponse{Type: responseMessage, Data: &message{
+			Embeds: r.first(), Components: r.components, Flags: flags, AllowedMentions: noMentions(),
+		}}
+	})
 	o.b.metrics.firstReply.Observe(o.b.opts.Now().Sub(o.c.received).Seconds())
 	if err != nil {
 		o.b.metrics.errors.WithLabelValues("discord").Inc()
@@ -184,20 +243,20 @@ func (o *interactionOut) sendFirst(r reply) reply {
 	return r
 }
 
-// callbackMessage sends a message response built from r; a server that
-// refuses ephemeral messages gets the message without the flag.
-func (o *interactionOut) callbackMessage(resp *interactionResponse, r reply) error {
-	if resp.Type == responseChoices {
-		return o.callback(resp)
-	}
-	build := func() *interactionResponse {
-		return &interactionResponse{Type: resp.Type, Data: &message{
-			Embeds: r.first(), Components: r.components, Flags: o.flags(), AllowedMentions: noMentions(),
-		}}
-	}
-	err := o.callback(build())
+// firstResponse sends the interaction's first response, built for the
+// flags to ask for; a server that refuses the ephemeral flag gets it again
+// without.
+func (o *interactionOut) firstResponse(build func(discordgo.MessageFlags) *interactionResponse) error {
+	err := o.callback(build(o.flags()))
 	if err != nil && o.refusedEphemeral(err) {
-		err = o.callback(build())
+		if err = o.callback(build(o.flags())); err == nil {
+			o.confirmPlain()
+		}
+	}
+	if err == nil {
+		o.mu.Lock()
+		o.responded = true
+		o.mu.Unlock()
 	}
 	return err
 }
@@ -214,7 +273,7 @@ func (o *interactionOut) callback(resp *interactionResponse) error {
 	if m, ok := resp.Data.(*message); ok {
 		ephemeral = m.Flags&discordgo.MessageFlagsEphemeral != 0
 	}
-	_, err := o.b.rest.do(ctx, request{method: http.MethodPost, path: "/interactions/" + o.c.in.ID + "/" + o.c.in.Token + "/callback",
+	_, err := o.b.rest.do(ctx, request{method: http.MethodPost, path: "/interactions/" + pathPart(o.c.in.ID) + "/" + pathPart(o.c.in.Token) + "/callback",
 		body: resp, route: "interaction callback", fewRetries: ephemeral})
 	if errorCode(err) == codeAlreadyAcknowledged {
 		return nil
@@ -222,17 +281,27 @@ func (o *interactionOut) callback(resp *interactionResponse) error {
 	return err
 }
 
-// refusedEphemeral reports whether err is a server refusing the ephemeral
-// flag (some Discord-compatible servers answer 500), and if so stops asking
-// for it: the reply goes out as a normal message, and the log says so once.
+// refusedEphemeral reports whether err may be a server refusing the
+// ephemeral flag (some Discord-compatible servers answer 500), and if so
+// drops the flag for this request. On discord.com a server error is only
+// a server error: the flag stays, and private replies stay private.
 func (o *interactionOut) refusedEphemeral(err error) bool {
-	if o.flags() == 0 || statusOf(err) < 500 {
+	if o.flags() == 0 || statusOf(err) < 500 || o.b.apiHost() == "discord.com" {
 		return false
 	}
-	if o.b.noEphemeral.CompareAndSwap(false, true) {
-		o.b.log.Warn("the server refused an ephemeral message; private replies are sent as normal messages from now on", "err", err)
-	}
+	o.mu.Lock()
+	o.plain = true
+	o.mu.Unlock()
 	return true
+}
+
+// confirmPlain records that the server took without the ephemeral flag what
+// it refused with it: private replies go out as normal messages from now
+// on, and the log says so once.
+func (o *interactionOut) confirmPlain() {
+	if o.b.noEphemeral.CompareAndSwap(false, true) {
+		o.b.log.Warn("the server refuses ephemeral messages; private replies are sent as normal messages from now on")
+	}
 }
 
 // edit replaces the deferred response with r's first message. A final
@@ -254,7 +323,9 @@ func (o *interactionOut) followups(ctx context.Context, r reply) error {
 		}
 		err := send()
 		if err != nil && o.refusedEphemeral(err) {
-			err = send()
+			if err = send(); err == nil {
+				o.confirmPlain()
+			}
 		}
 		if err != nil {
 			return err
@@ -267,7 +338,7 @@ func (o *interactionOut) followups(ctx context.Context, r reply) error {
 // its own rate-limit bucket: edits of different answers do not queue
 // behind each other.
 func (o *interactionOut) tokenRequest(ctx context.Context, method, suffix string, body any, route string) error {
-	path := "/webhooks/" + o.b.interactionApp(o.c.in) + "/" + o.c.in.Token + suffix
+	path := "/webhooks/" + pathPart(o.b.interactionApp(o.c.in)) + "/" + pathPart(o.c.in.Token) + suffix
 	_, err := o.b.rest.do(ctx, request{method: method, path: path, body: body, route: route, bucket: "interaction:" + o.c.in.Token,
 		fewRetries: o.flags() != 0})
 	return err

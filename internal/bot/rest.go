@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,12 +176,13 @@ func (rs *rest) do(ctx context.Context, req request) ([]byte, error) {
 		case status >= 200 && status < 300:
 			return body, nil
 		case status == http.StatusTooManyRequests:
+			// A wait of nothing (or of less than the pause) would send
+			// again at once, and again: never less than the pause, which
+			// doubles, so that a server that keeps refusing is not flooded.
 			wait, global := retryAfter(header, body)
-			if global {
-				rs.mu.Lock()
-				rs.global = rs.now().Add(wait)
-				rs.mu.Unlock()
-			}
+			wait = max(wait, pause)
+			pause *= 2
+			rs.block(key, wait, global)
 			if req.once || !fits(ctx, wait) {
 				return nil, &restError{route: req.route, status: status, retryAfter: wait}
 			}
@@ -206,7 +209,8 @@ func (rs *rest) send(ctx context.Context, req request, payload []byte) (int, htt
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.method, rs.base+req.path, body)
 	if err != nil {
-		return 0, nil, nil, err
+		// Never the error itself: it quotes the URL, which may hold a token.
+		return 0, nil, nil, fmt.Errorf("%s %s: the request could not be made", req.method, rs.hostOf())
 	}
 	hr.Header.Set("Authorization", rs.auth)
 	hr.Header.Set("User-Agent", "DiscordBot (https://github.com/herald-news/herald, 1)")
@@ -236,6 +240,21 @@ func (rs *rest) hostOf() string {
 	return host
 }
 
+// block records that a bucket (or every bucket) is rate limited for wait,
+// so that other calls wait too rather than be refused.
+func (rs *rest) block(key string, wait time.Duration, global bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	until := rs.now().Add(wait)
+	if global {
+		rs.global = until
+		return
+	}
+	if until.After(rs.empty[key]) {
+		rs.empty[key] = until
+	}
+}
+
 // blocked returns how long the bucket (or the global limit) stays empty.
 func (rs *rest) blocked(key string) time.Duration {
 	rs.mu.Lock()
@@ -258,9 +277,10 @@ func (rs *rest) learn(key string, h http.Header) {
 		return
 	}
 	secs, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset-After"), 64)
-	if err != nil || secs <= 0 {
+	if err != nil || !(secs > 0) {
 		return
 	}
+	secs = min(secs, maxWait.Seconds())
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if len(rs.empty) > 10000 {
@@ -268,6 +288,10 @@ func (rs *rest) learn(key string, h http.Header) {
 	}
 	rs.empty[key] = rs.now().Add(time.Duration(secs * float64(time.Second)))
 }
+
+// maxWait bounds a rate limit's wait as read: a longer one (or one that is
+// not a number) counts as this long, which no deadline allows.
+const maxWait = time.Hour
 
 // retryAfter reads a 429's wait: the body's retry_after (seconds), else the
 // Retry-After header, else one second.
@@ -279,17 +303,32 @@ func retryAfter(h http.Header, body []byte) (time.Duration, bool) {
 	global := strings.EqualFold(h.Get("X-RateLimit-Global"), "true") || strings.EqualFold(h.Get("X-RateLimit-Scope"), "global")
 	if json.Unmarshal(body, &rl) == nil {
 		global = global || rl.Global
-		if secs, err := rl.RetryAfter.Float64(); err == nil && secs >= 0 {
-			return time.Duration(secs * float64(time.Second)), global
+		if secs, err := rl.RetryAfter.Float64(); err == nil {
+			return seconds(secs), global
 		}
 	}
-	if secs, err := strconv.ParseFloat(h.Get("Retry-After"), 64); err == nil && secs >= 0 {
-		return time.Duration(secs * float64(time.Second)), global
+	if secs, err := strconv.ParseFloat(h.Get("Retry-After"), 64); err == nil {
+		return seconds(secs), global
 	}
 	return time.Second, global
 }
 
+// seconds turns a wait read from a server into a duration between 0 and
+// maxWait: a negative wait is none, and one past maxWait (or NaN, or
+// infinite) is maxWait.
+func seconds(secs float64) time.Duration {
+	switch {
+	case secs >= 0 && secs < maxWait.Seconds():
+		return time.Duration(secs * float64(time.Second))
+	case secs < 0:
+		return 0
+	}
+	return maxWait
+}
+
 // refused builds the error of a refused call from Discord's JSON error.
+// The server's message is kept short and stripped of anything that looks
+// like a path, which might quote a token.
 func refused(route string, status int, body []byte) error {
 	var e struct {
 		Code    json.Number `json:"code"`
@@ -301,7 +340,7 @@ func refused(route string, status int, body []byte) error {
 			re.code = int(n)
 		}
 		if e.Message != "" {
-			re.message = e.Message
+			re.message = redactPaths(e.Message)
 		}
 	}
 	return re
@@ -331,3 +370,19 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// rePath matches a URL or an API path in a server's message.
+var rePath = regexp.MustCompile(`\S*/(?:webhooks|interactions)/\S*`)
+
+// redactPaths removes webhook and interaction paths, which hold tokens,
+// from a server's message, and bounds its length.
+func redactPaths(msg string) string {
+	msg = rePath.ReplaceAllString(msg, "[path]")
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
+	}
+	return msg
+}
+
+// pathPart makes an ID or a token safe as one part of a path.
+func pathPart(s string) string { return url.PathEscape(s) }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,7 +269,7 @@ func TestRepliesWithUndecodableBodiesCountAsSent(t *testing.T) {
 	if !strings.Contains(line, "outcome=answered") {
 		t.Fatalf("log line %q", line)
 	}
-	pages := len(answerEmbeds(hugeAnswer(), "Tell me everything", h.bot.opts.Library.Stats()))
+	pages := len(answerEmbeds(hugeAnswer(), "Tell me everything", h.bot.corpusStats(context.Background())))
 	var sent []discordtest.Request
 	for _, r := range h.fake.Requests() {
 		if posts(r) {
@@ -450,18 +452,24 @@ func TestNoThreadBeforeAdmission(t *testing.T) {
 	release := make(chan struct{})
 	h := start(t, func(o *Options) {
 		o.RatePerMinute, o.RateBurst = 1, 1
-		o.MaxConcurrent, o.Queue = 1, 0
+		o.MaxConcurrent, o.Queue = 1, 1
 		o.Engine = gatedEngine{o.Engine, release}
 	})
 	defer close(release)
 	h.fake.AddChannel(&discordgo.Channel{ID: channel, Type: discordgo.ChannelTypeGuildText, GuildID: guild})
-	h.mention("How much trade did Russia and China do?") // holds the only slot
+	post := func(user, q string) {
+		h.fake.Post(&discordgo.Message{ID: h.fake.ID(), ChannelID: channel, GuildID: guild, Author: &discordgo.User{ID: user},
+			Content: "<@" + h.fake.BotID + "> " + q})
+	}
+	post("7", "How much trade did Russia and China do?") // holds the only slot
 	h.waitFor(func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/threads") })
-	h.mention("What about visas?") // same user: slowed down
+	post("7", "What about visas?") // the same user: slowed down
 	slow := h.requestLine("mention", 1)
-	other := &discordgo.Message{ID: h.fake.ID(), ChannelID: channel, GuildID: guild, Author: &discordgo.User{ID: "8"},
-		Content: "<@" + h.fake.BotID + "> What about APEC?"}
-	h.fake.Post(other) // another user: busy
+	post("8", "What about APEC?") // another user: waits in the queue, in its thread
+	h.waitFor(func(r discordtest.Request) bool {
+		return strings.HasSuffix(r.Path, "/threads") && strings.Contains(string(r.Body), "APEC")
+	})
+	post("9", "What about energy?") // a third: the queue is full
 	busy := h.requestLine("mention", 2)
 	if !strings.Contains(slow, "outcome=refused") || !strings.Contains(busy, "outcome=busy") {
 		t.Errorf("log lines:\n%s\n%s", slow, busy)
@@ -472,8 +480,8 @@ func TestNoThreadBeforeAdmission(t *testing.T) {
 			threads++
 		}
 	}
-	if threads != 1 {
-		t.Errorf("%d threads started, want 1 (for the admitted question)", threads)
+	if threads != 2 {
+		t.Errorf("%d threads started, want 2 (for the admitted questions)", threads)
 	}
 	refusals := 0
 	for _, r := range h.fake.Requests() {
@@ -634,7 +642,7 @@ func TestA4000CloseForABadTokenNamesTheToken(t *testing.T) {
 	select {
 	case err := <-done:
 		var fatal *FatalGatewayError
-		if !errors.As(err, &fatal) || fatal.Code != 4000 || !strings.Contains(err.Error(), "DISCORD_TOKEN") || !strings.Contains(err.Error(), "token") {
+		if !errors.As(err, &fatal) || fatal.Code != 4000 || !fatal.Token || !strings.Contains(err.Error(), "the bot token is the likeliest cause") {
 			t.Fatalf("Run: %v", err)
 		}
 	case <-time.After(20 * time.Second):
@@ -658,5 +666,171 @@ func TestThreadsAreLearntFromTheGateway(t *testing.T) {
 		if r.Method == "GET" && r.Path == "/channels/"+thread {
 			t.Error("the thread was looked up though the gateway had listed it")
 		}
+	}
+}
+
+// TestAPrivateDeferredAnswerOnAServerThatRefusesEphemeral: the first
+// private reply a fresh bot sends is a deferral; refused with its flag, it
+// is sent again without.
+func TestAPrivateDeferredAnswerOnAServerThatRefusesEphemeral(t *testing.T) {
+	h := start(t, func(o *Options) {
+		o.FastReply = 10 * time.Millisecond
+		o.Engine = slowEngine{o.Engine, 100 * time.Millisecond}
+	})
+	h.fake.SetQuirks(discordtest.Quirks{RefuseEphemeral: true, RefuseNulls: true})
+	tok := h.slash(member("1", false), "ask", str("question", "How much trade did Russia and China do?"),
+		&discordgo.ApplicationCommandInteractionDataOption{Name: "private", Type: discordgo.ApplicationCommandOptionBoolean, Value: true})
+	edit := h.waitFor(func(r discordtest.Request) bool {
+		return r.Method == "PATCH" && strings.Contains(r.Path, tok) && r.Status == 200 && len(r.Message().CustomIDs()) > 0
+	})
+	if !strings.Contains(edit.Message().Text(), "$200 billion") {
+		t.Errorf("answer: %s", edit.Message().Text())
+	}
+	if line := h.requestLine("ask", 1); !strings.Contains(line, "outcome=answered") {
+		t.Errorf("logged as %q", line)
+	}
+}
+
+// TestServerErrorsOnDiscordKeepRepliesPrivate: on discord.com a 5xx is a
+// server error, not a refusal of the ephemeral flag: the flag stays.
+func TestServerErrorsOnDiscordKeepRepliesPrivate(t *testing.T) {
+	eng, ix := sampleEngine(t)
+	b, err := New(Options{Token: "t", Engine: eng, Library: ix, DataDir: t.TempDir(), Log: testLogger(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &interactionOut{b: b, c: &call{in: &discordgo.Interaction{}}}
+	o.setPrivate(true)
+	if o.refusedEphemeral(&restError{route: "interaction callback", status: 502}) || o.flags() == 0 || b.noEphemeral.Load() {
+		t.Error("a 502 on discord.com dropped the ephemeral flag")
+	}
+}
+
+// TestRateLimitsOfNothingDoNotFlood: a server that answers 429 with a
+// retry_after of 0, or of 1e300 seconds, is not sent the request again in
+// a tight loop.
+func TestRateLimitsOfNothingDoNotFlood(t *testing.T) {
+	for _, body := range []string{`{"retry_after": 0, "global": false}`, `{"retry_after": 1e300}`, `{"retry_after": -5}`} {
+		t.Run(body, func(t *testing.T) {
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(429)
+				io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			rs := newREST(srv.URL, "t")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_, err := rs.do(ctx, request{method: "POST", path: "/channels/1/messages", route: "send message", body: map[string]string{}})
+			if statusOf(err) != 429 {
+				t.Errorf("err %v", err)
+			}
+			if n := hits.Load(); n > 8 {
+				t.Errorf("%d requests in a second", n)
+			}
+		})
+	}
+}
+
+// TestBadTimestampsAreDropped: an interaction and a message whose
+// timestamps Discord would not write are still read and answered.
+func TestBadTimestampsAreDropped(t *testing.T) {
+	h := start(t, nil)
+	tok, err := h.fake.InteractRaw(map[string]any{
+		"type": 2, "guild_id": guild,
+		"member": map[string]any{"user": map[string]any{"id": "1"}, "joined_at": "yesterday", "permissions": "0"},
+		"data":   map[string]any{"name": "help", "type": 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := h.final(tok).Text(); !strings.Contains(text, "/ask") {
+		t.Errorf("help: %s", text)
+	}
+	h.fake.Dispatch("MESSAGE_CREATE", map[string]any{"id": h.fake.ID(), "channel_id": "500000000000000001", "timestamp": "last Tuesday",
+		"author": map[string]any{"id": "7", "username": "asker"}, "content": "What is the 15th Five-Year Plan?"})
+	r := h.waitFor(func(r discordtest.Request) bool { return r.Path == "/channels/500000000000000001/messages" })
+	if !strings.Contains(r.Message().Text(), "Five-Year Plan") {
+		t.Errorf("DM answer: %s", r.Message().Text())
+	}
+	if !strings.Contains(h.logs.String(), "joined_at") || !strings.Contains(h.logs.String(), "timestamp") {
+		t.Errorf("the dropped fields are not logged:\n%s", h.logs.String())
+	}
+}
+
+// TestAThreadThatTakesPartOfAnAnswer: when the thread takes the first page
+// of a long answer but not the rest, the answer is not posted again in the
+// channel, and the request is logged as undelivered.
+func TestAThreadThatTakesPartOfAnAnswer(t *testing.T) {
+	h := start(t, func(o *Options) { o.Engine = longEngine{o.Engine} })
+	h.fake.AddChannel(&discordgo.Channel{ID: channel, Type: discordgo.ChannelTypeGuildText, GuildID: guild})
+	inThread := func(r discordtest.Request) bool {
+		return r.Method == "POST" && strings.HasSuffix(r.Path, "/messages") && r.Path != "/channels/"+channel+"/messages"
+	}
+	h.mention("Tell me everything")
+	first := h.waitFor(inThread)
+	h.fake.Block(func(r discordtest.Request) bool { return r.Path == first.Path }, time.Minute)
+	if line := h.requestLine("mention", 1); !strings.Contains(line, "outcome=undelivered") {
+		t.Errorf("logged as %q", line)
+	}
+	for _, r := range h.fake.Requests() {
+		if r.Path == "/channels/"+channel+"/messages" && r.Method == "POST" {
+			t.Fatal("the answer was posted again in the channel")
+		}
+	}
+}
+
+// TestOwnershipIsComparedWhenUsed: a thread learnt before the bot knew its
+// own ID (a GUILD_CREATE handled before READY) is still its own.
+func TestOwnershipIsComparedWhenUsed(t *testing.T) {
+	eng, ix := sampleEngine(t)
+	b, err := New(Options{Token: "t", Engine: eng, Library: ix, DataDir: t.TempDir(), Log: testLogger(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.threads.learn(b.channelInfoOf(&discordgo.Channel{ID: "9", Type: discordgo.ChannelTypeGuildPublicThread, OwnerID: "42"}))
+	b.onReady("42", "")
+	ch, _ := b.threads.channels.Get("9")
+	if !b.ownThread(ch) {
+		t.Error("the thread is not the bot's once it knows its ID")
+	}
+	// A later event without the owner does not take it away.
+	b.threads.learn(b.channelInfoOf(&discordgo.Channel{ID: "9", Type: discordgo.ChannelTypeGuildPublicThread}))
+	if ch, _ := b.threads.channels.Get("9"); !b.ownThread(ch) {
+		t.Error("an event without owner_id took the thread away")
+	}
+}
+
+// TestDroppedConnectionsDoNotBlameTheToken: sessions dropped without a
+// close frame (1006), as a flaky network drops them, are retried; they do
+// not end the bot with a message about the token.
+func TestDroppedConnectionsDoNotBlameTheToken(t *testing.T) {
+	t.Parallel() // it waits out the reconnection backoff
+	h := start(t, func(o *Options) { o.Reconnect = true })
+	h.fake.DropSessions(maxRefusals)
+	n := len(h.fake.Requests())
+	h.fake.DisconnectGateway()
+	// As many dropped sessions as would end the bot if they counted as
+	// refusals, then one that holds.
+	for i := 0; i <= maxRefusals; i++ {
+		r, at, err := h.fake.WaitFor(h.ctx(), n, func(r discordtest.Request) bool {
+			return r.Method == "GATEWAY" && (r.Path == "IDENTIFY" || r.Path == "RESUME")
+		})
+		if err != nil {
+			t.Fatalf("session %d: %v\n%s", i+1, err, h.logs.String())
+		}
+		_ = r
+		n = at + 1
+	}
+	select {
+	case err := <-h.done:
+		h.done <- err
+		t.Fatalf("Run ended: %v", err)
+	default:
+	}
+	if text := h.final(h.slash(member("1", false), "help")).Text(); !strings.Contains(text, "/ask") {
+		t.Errorf("after the drops: %s", text)
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/herald-news/herald/internal/corpus"
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/embed"
+	"github.com/herald-news/herald/internal/rag/library"
 )
 
 // Options shapes an evaluation run.
@@ -26,9 +28,9 @@ type Options struct {
 	Retrievals []rag.Retrieval
 	// Workers asks questions in parallel (default GOMAXPROCS).
 	Workers int
-	// Index configures the index built from the dataset (default: the
-	// offline defaults, the local embedder).
-	Index rag.IndexOptions
+	// Embedder embeds the dataset and the questions (default: the local
+	// embedder).
+	Embedder embed.Embedder
 	// Progress, when set, is told how many questions of how many are done.
 	Progress func(done, total int)
 	// Unanswerable also measures how often Herald answers a question whose
@@ -104,17 +106,15 @@ func Run(ctx context.Context, ds Dataset, opts Options) (Report, error) {
 	}
 	items := Sample(ds.Items, opts.Limit, opts.Seed)
 	start := time.Now()
-	ix := rag.NewIndex(opts.Index)
-	if _, err := ix.IngestArticles(ctx, ds.Articles); err != nil {
+	engine, st, err := build(ctx, opts, ds.Articles)
+	if err != nil {
 		return Report{}, fmt.Errorf("ingesting %s: %w", ds.Name, err)
 	}
-	st := ix.Stats()
 	rep := Report{
 		Dataset: ds.Name, Articles: st.Articles, Chunks: st.Chunks, Questions: len(items),
 		Limit: opts.Limit, Seed: opts.Seed, Embedder: st.Embedder,
 		IngestSeconds: time.Since(start).Seconds(),
 	}
-	engine := rag.NewEngine(ix, rag.EngineOptions{Now: func() time.Time { return evalAsOf }})
 	total := len(items) * len(opts.Retrievals)
 	done := 0
 	for _, r := range opts.Retrievals {
@@ -139,6 +139,20 @@ func Run(ctx context.Context, ds Dataset, opts Options) (Report, error) {
 	return rep, nil
 }
 
+// build ingests articles into an index in memory and returns an engine
+// over it, with the evaluation's reference time.
+func build(ctx context.Context, opts Options, arts []corpus.Article) (*rag.Engine, rag.Stats, error) {
+	lib, _, err := library.InMemory(ctx, library.Config{Embedder: opts.Embedder}, arts)
+	if err != nil {
+		return nil, rag.Stats{}, err
+	}
+	st, err := lib.Archive().Stats(ctx)
+	if err != nil {
+		return nil, rag.Stats{}, err
+	}
+	return rag.New(lib.Archive(), lib.Embedder(), rag.Options{Now: func() time.Time { return evalAsOf }}), st, nil
+}
+
 // unanswerable indexes the articles of every other page and asks the
 // questions of the pages left out.
 func unanswerable(ctx context.Context, ds Dataset, items []Item, opts Options) (Unanswerable, error) {
@@ -155,11 +169,10 @@ func unanswerable(ctx context.Context, ds Dataset, items []Item, opts Options) (
 			kept = append(kept, a)
 		}
 	}
-	ix := rag.NewIndex(opts.Index)
-	if _, err := ix.IngestArticles(ctx, kept); err != nil {
+	engine, _, err := build(ctx, opts, kept)
+	if err != nil {
 		return Unanswerable{}, fmt.Errorf("ingesting half of %s: %w", ds.Name, err)
 	}
-	engine := rag.NewEngine(ix, rag.EngineOptions{Now: func() time.Time { return evalAsOf }})
 	var u Unanswerable
 	var answered, flagged int
 	for _, it := range items {

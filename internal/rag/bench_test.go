@@ -1,4 +1,4 @@
-package rag
+package rag_test
 
 import (
 	"bufio"
@@ -15,9 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/herald-news/herald/internal/sharedtest"
-
+	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/embed"
+	"github.com/herald-news/herald/internal/rag/library"
+	"github.com/herald-news/herald/internal/rag/llm"
 	"github.com/herald-news/herald/internal/rag/openaitest"
+	"github.com/herald-news/herald/internal/rag/store"
+	"github.com/herald-news/herald/internal/rag/store/embedded"
+	"github.com/herald-news/herald/internal/rag/store/storetest"
+	"github.com/herald-news/herald/internal/sharedtest"
 )
 
 // Benchmarks over the full Reuters-21578 corpus (../shared). Run with
@@ -26,29 +32,27 @@ import (
 //
 // Each reports its figures as custom metrics.
 
-func reutersIndex(b *testing.B) (*Index, string) {
+// buildLibrary ingests the JSON Lines file at path into a data directory
+// of b's and returns the library.
+func buildLibrary(b *testing.B, path string) (*library.Library, library.Config) {
 	b.Helper()
-	path, _ := reutersSubset(b, 1)
-	ix := NewIndex(IndexOptions{})
-	if _, err := ix.Ingest(context.Background(), []string{path}, IngestOptions{}); err != nil {
+	cfg := library.Config{Dir: b.TempDir()}
+	lib, _, err := library.Build(context.Background(), cfg, []string{path}, library.Mode{})
+	if err != nil {
 		b.Fatal(err)
 	}
-	return ix, path
+	return lib, cfg
 }
 
 // BenchmarkReutersIngest ingests all 20,837 records and writes the snapshot.
 func BenchmarkReutersIngest(b *testing.B) {
-	path, records := reutersSubset(b, 1)
-	snap := filepath.Join(b.TempDir(), SnapshotFile)
+	path, records := storetest.ReutersSubset(b, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		ix := NewIndex(IndexOptions{})
-		rep, err := ix.Ingest(context.Background(), []string{path}, IngestOptions{})
+		cfg := library.Config{Dir: b.TempDir()}
+		_, rep, err := library.Build(context.Background(), cfg, []string{path}, library.Mode{Reindex: true})
 		if err != nil {
-			b.Fatal(err)
-		}
-		if err := ix.Save(snap); err != nil {
 			b.Fatal(err)
 		}
 		secs := time.Since(start).Seconds()
@@ -58,16 +62,14 @@ func BenchmarkReutersIngest(b *testing.B) {
 	}
 }
 
-// BenchmarkReutersLoad loads the snapshot of the full corpus (cold start).
+// BenchmarkReutersLoad opens the snapshot of the full corpus (cold start).
 func BenchmarkReutersLoad(b *testing.B) {
-	ix, _ := reutersIndex(b)
-	snap := filepath.Join(b.TempDir(), SnapshotFile)
-	if err := ix.Save(snap); err != nil {
-		b.Fatal(err)
-	}
+	path, _ := storetest.ReutersSubset(b, 1)
+	_, cfg := buildLibrary(b, path)
+	local := embed.NewLocal(0)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Load(context.Background(), snap, IndexOptions{}); err != nil {
+		if _, err := embedded.Open(context.Background(), cfg.SnapshotPath(), embedded.Options{Embedder: local.Name(), Dimension: local.Dimension()}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -76,75 +78,61 @@ func BenchmarkReutersLoad(b *testing.B) {
 // BenchmarkReutersAsk asks 1,000 questions built from article titles and
 // reports the latency percentiles of retrieval plus the extractive answer.
 // In the same run it times:
-//   - chromem-go's own QueryEmbedding over the same vectors, for the same
-//     questions (chromem-p50-ms), and the ratio of an ask to it;
 //   - the same questions bound to March 1987 ("… in March 1987?"), as a
 //     ratio to the unbound ones (filtered/unfiltered);
-//   - the Go heap in use per chunk once the index is built.
+//   - the Go heap in use per chunk once the index is loaded.
 func BenchmarkReutersAsk(b *testing.B) {
-	ix, _ := reutersIndex(b)
-	eng := NewEngine(ix, EngineOptions{})
-	infos := ix.Articles(Period{})
-	var questions []string
-	for i := 0; len(questions) < 1000; i += len(infos)/1000 + 1 {
-		questions = append(questions, "What about "+strings.ToLower(infos[i%len(infos)].Title))
+	path, _ := storetest.ReutersSubset(b, 1)
+	_, cfg := buildLibrary(b, path)
+	before := heapInUse()
+	lib, err := library.Open(context.Background(), library.Config{Dir: cfg.Dir, RequireIndex: true})
+	if err != nil {
+		b.Fatal(err)
 	}
-	ctx := context.Background()
-	heap := heapInUse()
+	heap := heapInUse() - before
+	eng := rag.New(lib.Archive(), lib.Embedder(), rag.Options{})
+	questions := titleQuestions(b, lib.Archive(), 1000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ask := askLatencies(b, eng, questions, "?")
 		filtered := askLatencies(b, eng, questions, " in March 1987?")
-		bare := chromemLatencies(b, ix, questions)
 		b.ReportMetric(ms(ask[len(ask)/2]), "p50-ms")
 		b.ReportMetric(ms(ask[len(ask)*99/100]), "p99-ms")
 		b.ReportMetric(ms(filtered[len(filtered)/2]), "filtered-p50-ms")
+		b.ReportMetric(ms(filtered[len(filtered)*99/100]), "filtered-p99-ms")
 		b.ReportMetric(ms(filtered[len(filtered)/2])/ms(ask[len(ask)/2]), "filtered/unfiltered")
-		b.ReportMetric(ms(bare[len(bare)/2]), "chromem-p50-ms")
-		b.ReportMetric(ms(ask[len(ask)/2])/ms(bare[len(bare)/2]), "ask/chromem")
 	}
 	b.StopTimer()
-	st := ix.Stats()
+	st, _ := lib.Archive().Stats(context.Background())
 	b.ReportMetric(float64(heap)/float64(st.Chunks), "heap-B/chunk")
 	b.ReportMetric(float64(st.Chunks), "chunks")
-	_ = ctx
+}
+
+// titleQuestions makes n questions "What about <title>" from titles spread
+// over the archive.
+func titleQuestions(b *testing.B, a store.Archive, n int) []string {
+	b.Helper()
+	infos, err := a.Articles(context.Background(), store.ArticleQuery{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var questions []string
+	for i := 0; len(questions) < n; i += len(infos)/n + 1 {
+		questions = append(questions, "What about "+strings.ToLower(infos[i%len(infos)].Title))
+	}
+	return questions
 }
 
 // askLatencies asks each question with suffix appended and returns the
 // sorted latencies.
-func askLatencies(b *testing.B, eng *Engine, questions []string, suffix string) []time.Duration {
+func askLatencies(b *testing.B, eng *rag.Engine, questions []string, suffix string) []time.Duration {
 	b.Helper()
 	ctx := context.Background()
 	asOf := time.Date(1987, 10, 20, 0, 0, 0, 0, time.UTC)
 	lat := make([]time.Duration, 0, len(questions))
 	for _, q := range questions {
 		start := time.Now()
-		if _, err := eng.Ask(ctx, q+suffix, AskOptions{AsOf: asOf}); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return lat
-}
-
-// chromemLatencies embeds each question and times a bare chromem-go
-// QueryEmbedding of the candidate count over the same vectors.
-func chromemLatencies(b *testing.B, ix *Index, questions []string) []time.Duration {
-	b.Helper()
-	store, ok := ix.store.(*ChromemStore)
-	if !ok {
-		b.Fatal("the index does not use a ChromemStore")
-	}
-	ctx := context.Background()
-	lat := make([]time.Duration, 0, len(questions))
-	for _, q := range questions {
-		vecs, err := ix.embedder.Embed(ctx, []string{q})
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		if _, err := store.QueryChromem(ctx, vecs[0], minCandidates, Period{}); err != nil {
+		if _, err := eng.Ask(ctx, q+suffix, rag.AskOptions{AsOf: asOf}); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
@@ -163,30 +151,6 @@ func heapInUse() uint64 {
 	return m.HeapInuse
 }
 
-// BenchmarkVectorQuery compares, over the full Reuters vectors, the store's
-// scan with chromem-go's QueryEmbedding, for 64 nearest chunks.
-func BenchmarkVectorQuery(b *testing.B) {
-	ix, _ := reutersIndex(b)
-	store := ix.store.(*ChromemStore)
-	q, err := ix.embedder.Embed(context.Background(), []string{"bundesbank discount rate"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, bm := range []struct {
-		name  string
-		query func(context.Context, []float32, int, Period) ([]VectorHit, error)
-	}{{"scan", store.Nearest}, {"chromem", store.QueryChromem}} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if _, err := bm.query(context.Background(), q[0], minCandidates, Period{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
 // BenchmarkGrowth measures ask latency and memory as the corpus grows:
 // Reuters-21578 replicated with new IDs and dates shifted a year per copy,
 // up to 10k, 50k and 200k chunks.
@@ -197,24 +161,23 @@ func BenchmarkGrowth(b *testing.B) {
 		b.Run(strconv.Itoa(target/1000)+"k", func(b *testing.B) {
 			path := replicatedReuters(b, target)
 			before := heapInUse()
-			ix := NewIndex(IndexOptions{})
-			if _, err := ix.Ingest(context.Background(), []string{path}, IngestOptions{}); err != nil {
+			lib, _, err := library.InMemory(context.Background(), library.Config{}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := lib.Ingest(context.Background(), []string{path}); err != nil {
 				b.Fatal(err)
 			}
 			heap := heapInUse() - before
-			eng := NewEngine(ix, EngineOptions{})
-			infos := ix.Articles(Period{})
-			var questions []string
-			for i := 0; len(questions) < 300; i += len(infos)/300 + 1 {
-				questions = append(questions, "What about "+strings.ToLower(infos[i%len(infos)].Title))
-			}
+			eng := rag.New(lib.Archive(), lib.Embedder(), rag.Options{})
+			questions := titleQuestions(b, lib.Archive(), 300)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				lat := askLatencies(b, eng, questions, "?")
 				b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 				b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 			}
-			st := ix.Stats()
+			st, _ := lib.Archive().Stats(context.Background())
 			b.ReportMetric(float64(st.Chunks), "chunks")
 			b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
 			b.ReportMetric(float64(heap)/float64(st.Chunks), "heap-B/chunk")
@@ -283,18 +246,16 @@ func BenchmarkLLMFallbackRates(b *testing.B) {
 			fake := openaitest.New()
 			defer fake.Close()
 			fake.SlowDelay = 3 * time.Second
-			ix := NewIndex(IndexOptions{})
-			if _, err := ix.Ingest(context.Background(), []string{writeCorpus(b, newsCorpus())}, IngestOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			eng := NewEngine(ix, EngineOptions{Answerer: NewGrounded(NewLLM(LLMConfig{BaseURL: fake.URL, APIKey: "k", ChatModel: "fake-model", BreakerFailures: 1000}), ix)})
+			lib := memoryLibrary(b, newsCorpus(), nil)
+			model := llm.New(llm.Config{BaseURL: fake.URL, APIKey: "k", ChatModel: "fake-model", BreakerFailures: 1000})
+			eng := rag.New(lib.Archive(), lib.Embedder(), rag.Options{Model: model})
 			for i := 0; i < b.N; i++ {
 				fallbacks, cited := 0, 0
 				const questions = 10
 				for q := 0; q < questions; q++ {
 					fake.Faults(f.fault)
 					ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
-					a, err := eng.Ask(ctx, "How much trade did Russia and China do?", AskOptions{})
+					a, err := eng.Ask(ctx, "How much trade did Russia and China do?", rag.AskOptions{})
 					cancel()
 					if err != nil {
 						b.Fatal(err)
@@ -320,7 +281,7 @@ func BenchmarkLLMFallbackRates(b *testing.B) {
 func BenchmarkRemoteEmbeddings(b *testing.B) {
 	fake := openaitest.New()
 	defer fake.Close()
-	emb, err := NewRemoteEmbedder(context.Background(), NewLLM(LLMConfig{BaseURL: fake.URL, APIKey: "k", EmbedModel: "fake", EmbedDimensions: 384}), RemoteEmbedderOptions{})
+	emb, err := llm.NewEmbedder(context.Background(), llm.New(llm.Config{BaseURL: fake.URL, APIKey: "k", EmbedModel: "fake", EmbedDimensions: 384}), llm.EmbedderOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

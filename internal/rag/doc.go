@@ -1,9 +1,9 @@
-// Package rag indexes news chunks and answers questions about them with
-// numbered, dated citations.
+// Package rag is Herald's engine: it answers questions about dated news
+// articles and summarises them, backing every claim with a numbered, dated
+// citation. It is the facade that the bot and the command line use.
 //
-// An [Index] keeps every article, chunk and vector in memory, beside a BM25
-// lexical index and a [VectorStore] (chromem-go by default), and persists
-// crash-safe snapshots. An [Engine] turns questions into date filters, runs
-// hybrid retrieval and hands the passages to an [Answerer]; the built-in
-// [Extractive] answerer works offline.
+// A question is read for its dates (dates), its passages retrieved from
+// the store of record (retrieve over a store.Archive), and its answer
+// written (answer); summaries are written by summary. ARCHITECTURE.md
+// follows a question and an article through these packages.
 package rag

@@ -2,56 +2,69 @@ package rag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/herald-news/herald/internal/rag/answer"
+	"github.com/herald-news/herald/internal/rag/embed"
+	"github.com/herald-news/herald/internal/rag/retrieve"
+	"github.com/herald-news/herald/internal/rag/store"
+	"github.com/herald-news/herald/internal/rag/summary"
 )
 
-// Engine answers questions and writes summaries over an Index.
+// Engine answers questions and writes summaries over a store of record.
+// It is safe for concurrent use.
 type Engine struct {
-	index    *Index
-	answerer Answerer
-	now      func() time.Time
-	k        int
-	// llm writes summaries when set; summaryTokens bounds the source text
-	// of one call.
-	llm           *LLM
-	summaryTokens int
+	archive    store.Archive
+	retriever  *retrieve.Retriever
+	answerer   answer.Answerer
+	summarizer *summary.Summarizer
+	now        func() time.Time
+	k          int
 }
 
-// EngineOptions configures an Engine.
-type EngineOptions struct {
-	// Answerer writes answers (default: an Extractive answerer).
-	Answerer Answerer
+// Options configure an Engine.
+type Options struct {
+	// Model, when set, writes answers (held to the passages, with the
+	// extractive answer as the fallback) and summaries (map-reduce past
+	// SummaryTokens).
+	Model         answer.Model
+	SummaryTokens int
+	// Answerer overrides what writes answers (default: Grounded over Model
+	// when set, else Extractive).
+	Answerer answer.Answerer
 	// Now is the reference time for relative dates (default time.Now).
 	Now func() time.Time
-	// K is how many passages a question retrieves (default 8).
+	// K is how many passages a question retrieves (default DefaultK).
 	K int
-	// LLM, when set, writes summaries (map-reduce past SummaryTokens,
-	// default DefaultSummaryTokens); the extractive summary is the fallback.
-	LLM           *LLM
-	SummaryTokens int
 }
 
-// NewEngine returns an engine over ix.
-func NewEngine(ix *Index, opts EngineOptions) *Engine {
+// DefaultK is how many passages a question retrieves by default.
+const DefaultK = 8
+
+// New returns an engine over archive, whose vectors embedder made.
+func New(archive store.Archive, embedder embed.Embedder, opts Options) *Engine {
 	if opts.Answerer == nil {
-		opts.Answerer = NewExtractive(ix)
+		opts.Answerer = answer.NewExtractive()
+		if opts.Model != nil {
+			opts.Answerer = answer.NewGrounded(opts.Model)
+		}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.K <= 0 {
-		opts.K = 8
+		opts.K = DefaultK
 	}
-	if opts.SummaryTokens <= 0 {
-		opts.SummaryTokens = DefaultSummaryTokens
-	}
-	return &Engine{index: ix, answerer: opts.Answerer, now: opts.Now, k: opts.K, llm: opts.LLM, summaryTokens: opts.SummaryTokens}
+	r := retrieve.New(archive, embedder)
+	return &Engine{archive: archive, retriever: r, answerer: opts.Answerer, summarizer: summary.New(r, opts.Model, opts.SummaryTokens),
+		now: opts.Now, k: opts.K}
 }
 
-// Index returns the engine's index.
-func (e *Engine) Index() *Index { return e.index }
+// Archive returns the engine's store of record.
+func (e *Engine) Archive() store.Archive { return e.archive }
 
 // AskOptions tunes one question.
 type AskOptions struct {
@@ -84,9 +97,6 @@ func questionError(err error, format string, args ...any) error {
 	return &QuestionError{msg: fmt.Sprintf(format, args...), err: err}
 }
 
-// MaxQuestionRunes bounds a question; longer ones are refused.
-const MaxQuestionRunes = 4000
-
 // Ask answers a question with cited sentences. Date words in the question
 // become a date filter or a recency preference; when the filter matches no
 // article, the answer says so and names the nearest dates that have some.
@@ -97,153 +107,42 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 		return Answer{}, err
 	}
 	q.Asker, q.OnDelta = opts.Asker, opts.OnDelta
-	k := opts.K
-	if k <= 0 {
-		k = e.k
-	}
-	r, err := e.retrieve(ctx, q, SearchOptions{K: k, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
+	r, err := e.retrieve(ctx, q, e.searchOptions(q, opts, e.k, 2))
 	if err != nil {
 		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
-	if r.empty && r.mention == nil {
-		a := r.emptyAnswer
-		a.Took = time.Since(start)
-		return a, nil
+	if r.empty != "" && r.mention == "" {
+		return Answer{Question: question, Period: q.Period, Text: r.empty, Took: time.Since(start)}, nil
 	}
-	aq := q
-	if r.mention != nil {
-		aq.Query, aq.Period = q.Text, Period{}
-	}
-	a, err := e.answerer.Answer(ctx, aq, r.passages)
+	aq := r.question(q)
+	a, err := e.answerer.Answer(ctx, aq, r.res.Passages)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
-	var notes []string
 	a.Question, a.Period = question, q.Period
-	switch {
-	case r.mention != nil && r.empty:
+	if r.mention != "" {
 		a.Period = Period{}
-		notes = append(notes, "No article in the corpus is dated "+q.Period.String()+", so this answer comes from articles that mention "+r.mention.words+".")
-	case r.mention != nil:
-		a.Period = Period{}
-		notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from articles of other dates that mention "+r.mention.words+".")
-	case !q.Period.IsZero():
-		notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
 	}
-	if r.info.VectorError != nil {
-		notes = append(notes, "The embedding service is unavailable, so only keyword search was used.")
-	}
-	if a.Note != "" {
-		notes = append(notes, a.Note)
-	}
-	a.Note = strings.Join(notes, " ")
+	a.Note = strings.Join(append(r.notes(q), noteIf(a.Note)...), " ")
 	a.Took = time.Since(start)
 	return a, nil
 }
 
-// retrieval is what a question retrieved, and from where.
-type retrieval struct {
-	passages []Passage
-	info     SearchInfo
-	// empty is set when no article is dated within the question's period;
-	// emptyAnswer then says so and names the nearest dates.
-	empty       bool
-	emptyAnswer Answer
-	// mention is set when the passages come from articles of other dates
-	// that mention the question's date.
-	mention *mention
+func noteIf(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
 
-// mention names the date words that passages from other dates mention.
-type mention struct{ words string }
-
-// retrieve finds the passages for q, the one decision behind Ask, Sources
-// and Rank. A date may say when something happened rather than when it was
-// reported. When it names a year and no article is dated within it, the
-// passages are those of any date that mention the year (and month),
-// searched with the date words kept. When articles of the period exist but
-// none covers the question, they are narrowed to the sentences that mention
-// it, so that the answer quotes the date.
-func (e *Engine) retrieve(ctx context.Context, q Question, so SearchOptions) (retrieval, error) {
-	var r retrieval
-	r.emptyAnswer, r.empty = e.emptyPeriod(q)
-	if !r.empty {
-		ps, info, err := e.index.SearchDetailed(ctx, q.Query, so)
-		if err != nil {
-			return r, err
-		}
-		r.passages, r.info = ps, info
-		if q.Period.IsZero() || bestCoverage(ps) >= DefaultMinCoverage {
-			return r, nil
-		}
+// searchOptions are the retrieval options of a question: its K (opts', or
+// def), its dates, and its mode.
+func (e *Engine) searchOptions(q Question, opts AskOptions, def, perArticle int) retrieve.Options {
+	k := opts.K
+	if k <= 0 {
+		k = def
 	}
-	words := mentionWords(q.DatePhrase, q.Period)
-	if len(words) == 0 {
-		return r, nil
-	}
-	mso := so
-	mso.K, mso.Period, mso.Recent = 4*so.K, Period{}, false
-	ps, info, err := e.index.SearchDetailed(ctx, q.Text, mso)
-	if err != nil {
-		return r, fmt.Errorf("searching articles that mention %s: %w", strings.Join(words, " "), err)
-	}
-	// No article is dated then, so the date cannot be a publication date
-	// here: passages that name it may answer. When articles of that date
-	// exist but do not answer, only sentences of other articles that name
-	// it may.
-	mentioned := e.index.mentioning(ps, q.Text, words, so.K, !r.empty)
-	if bestCoverage(mentioned) < DefaultMinCoverage {
-		return r, nil
-	}
-	r.passages, r.info, r.mention = mentioned, info, &mention{words: strings.Join(words, " ")}
-	return r, nil
-}
-
-func (e *Engine) question(text string, asOf time.Time) (Question, error) {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return Question{}, questionError(nil, "the question is empty")
-	}
-	if n := len([]rune(text)); n > MaxQuestionRunes {
-		return Question{}, questionError(nil, "the question is %d characters long; the limit is %d", n, MaxQuestionRunes)
-	}
-	if asOf.IsZero() {
-		asOf = e.now()
-	}
-	in := ParseDateIntent(text, asOf)
-	if in.Invalid != "" {
-		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
-	}
-	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent, DatePhrase: in.Phrase}, nil
-}
-
-// emptyPeriod answers when the question's period holds no article.
-func (e *Engine) emptyPeriod(q Question) (Answer, bool) {
-	if q.Period.IsZero() || e.index.HasArticles(q.Period) {
-		return Answer{}, false
-	}
-	return Answer{Question: q.Text, Period: q.Period, Text: e.noArticlesText(q.Period)}, true
-}
-
-func (e *Engine) noArticlesText(p Period) string {
-	before, after := e.index.NearestDays(p)
-	var near []string
-	if !before.IsZero() {
-		near = append(near, before.Format(time.DateOnly)+" (before)")
-	}
-	if !after.IsZero() {
-		near = append(near, after.Format(time.DateOnly)+" (after)")
-	}
-	msg := "No article in the corpus is dated " + p.String() + "."
-	switch len(near) {
-	case 0:
-		msg += " The corpus has no articles yet."
-	case 1:
-		msg += " The nearest date with articles is " + near[0] + "."
-	default:
-		msg += " The nearest dates with articles are " + near[0] + " and " + near[1] + "."
-	}
-	return msg
+	return retrieve.Options{K: k, PerArticle: perArticle, Period: q.Period, Recent: q.Recent, Mode: opts.Retrieval}
 }
 
 // Source is an article that matches a question, with its best passage.
@@ -261,45 +160,32 @@ func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) 
 	if err != nil {
 		return nil, Period{}, err
 	}
-	k := opts.K
-	if k <= 0 {
-		k = 5
-	}
-	r, err := e.retrieve(ctx, q, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
+	r, err := e.retrieve(ctx, q, e.searchOptions(q, opts, 5, 1))
 	if err != nil {
 		return nil, q.Period, fmt.Errorf("finding sources: %w", err)
 	}
-	passages, query, period := r.passages, q.Query, q.Period
-	if r.mention != nil {
-		query, period = q.Text, Period{}
-	}
-	qterms := e.index.Terms(query)
-	weights := termWeights{}
-	for _, t := range qterms {
-		weights[t] = e.index.IDF(t)
-	}
-	out := make([]Source, 0, len(passages))
-	for i, p := range passages {
-		if len(qterms) > 0 && p.Coverage == 0 {
+	aq := r.question(q)
+	weights := aq.IDF
+	out := make([]Source, 0, len(r.res.Passages))
+	for _, p := range r.res.Passages {
+		if len(aq.Terms) > 0 && p.Coverage == 0 {
 			continue
 		}
 		out = append(out, Source{
-			Citation: Citation{N: i + 1, ArticleID: p.ArticleID, Title: p.Title, Date: p.Date, URL: p.URL, ChunkID: p.ChunkID, Quote: e.bestSentence(p.Text, weights)},
-			Passage:  p.Text,
-			Score:    p.Score,
+			Citation: Citation{N: len(out) + 1, ArticleID: p.ArticleID, Title: p.Title, Date: p.Date, URL: p.URL, ChunkID: p.ChunkID,
+				Quote: e.bestSentence(p.Text, weights)},
+			Passage: p.Text,
+			Score:   p.Score,
 		})
 	}
-	for i := range out {
-		out[i].N = i + 1
-	}
-	return out, period, nil
+	return out, aq.Period, nil
 }
 
 // bestSentence returns the sentence of text that covers most of weights.
-func (e *Engine) bestSentence(text string, weights termWeights) string {
+func (e *Engine) bestSentence(text string, weights retrieve.Weights) string {
 	best, bestCov := "", -1.0
 	for _, s := range sentences(text) {
-		if c := coverage(weights, e.index.Terms(s)); c > bestCov {
+		if c := retrieve.Coverage(weights, e.retriever.Terms(s)); c > bestCov {
 			best, bestCov = s, c
 		}
 	}
@@ -314,13 +200,23 @@ func (e *Engine) Rank(ctx context.Context, question string, opts AskOptions) ([]
 	if err != nil {
 		return nil, err
 	}
-	k := opts.K
-	if k <= 0 {
-		k = 20
-	}
-	r, err := e.retrieve(ctx, q, SearchOptions{K: k, PerArticle: 1, Period: q.Period, Recent: q.Recent, Retrieval: opts.Retrieval})
+	r, err := e.retrieve(ctx, q, e.searchOptions(q, opts, 20, 1))
 	if err != nil {
 		return nil, fmt.Errorf("ranking articles: %w", err)
 	}
-	return r.passages, nil
+	return r.res.Passages, nil
+}
+
+// Summarize writes a cited summary of an article, a topic or a period.
+func (e *Engine) Summarize(ctx context.Context, req SummaryRequest) (Answer, error) {
+	a, err := e.summarizer.Summarize(ctx, req)
+	switch {
+	case errors.Is(err, summary.ErrNothingToSummarize):
+		return Answer{}, questionError(err, "a summary needs an article, a topic or a date")
+	case errors.Is(err, summary.ErrNoSuchArticle):
+		return Answer{}, questionError(err, "no article matches %q: give an article ID or words of its title", req.Article)
+	case err != nil:
+		return Answer{}, fmt.Errorf("summarising: %w", err)
+	}
+	return a, nil
 }

@@ -1,22 +1,13 @@
-package rag
+package rag_test
 
 import (
 	"context"
 	"errors"
+	"github.com/herald-news/herald/internal/rag"
 	"strings"
 	"testing"
 	"time"
 )
-
-func newsEngine(t *testing.T) *Engine {
-	t.Helper()
-	ix := NewIndex(IndexOptions{})
-	if _, err := ix.Ingest(context.Background(), []string{writeCorpus(t, newsCorpus())}, IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	asOf := time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC)
-	return NewEngine(ix, EngineOptions{Now: func() time.Time { return asOf }})
-}
 
 func TestAsk(t *testing.T) {
 	eng := newsEngine(t)
@@ -38,7 +29,7 @@ func TestAsk(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
-			a, err := eng.Ask(context.Background(), tt.question, AskOptions{})
+			a, err := eng.Ask(context.Background(), tt.question, rag.AskOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,12 +66,12 @@ func TestAskRefusesBadQuestions(t *testing.T) {
 	tests := []struct{ question, want string }{
 		{"", "empty"},
 		{"   ", "empty"},
-		{strings.Repeat("x", MaxQuestionRunes+1), "the limit is"},
+		{strings.Repeat("x", rag.MaxQuestionRunes+1), "the limit is"},
 		{"What did Putin say on 2026-13-45?", `"2026-13-45" is not a valid date`},
 		{"What happened on February 30, 2026?", `"February 30, 2026" is not a valid date`},
 	}
 	for _, tt := range tests {
-		_, err := eng.Ask(context.Background(), tt.question, AskOptions{})
+		_, err := eng.Ask(context.Background(), tt.question, rag.AskOptions{})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%.40q: error %v, want %q", tt.question, err, tt.want)
 		}
@@ -90,7 +81,7 @@ func TestAskRefusesBadQuestions(t *testing.T) {
 func TestQuestionsWithoutWordsAreNotAnswered(t *testing.T) {
 	eng := newsEngine(t)
 	for _, q := range []string{"???", "the of and", "what is it?"} {
-		a, err := eng.Ask(context.Background(), q, AskOptions{})
+		a, err := eng.Ask(context.Background(), q, rag.AskOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +93,7 @@ func TestQuestionsWithoutWordsAreNotAnswered(t *testing.T) {
 
 func TestAskWhatHappenedOnADay(t *testing.T) {
 	eng := newsEngine(t)
-	a, err := eng.Ask(context.Background(), "What happened on February 5, 2026?", AskOptions{})
+	a, err := eng.Ask(context.Background(), "What happened on February 5, 2026?", rag.AskOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,18 +105,18 @@ func TestAskWhatHappenedOnADay(t *testing.T) {
 func TestSummaries(t *testing.T) {
 	eng := newsEngine(t)
 	ctx := context.Background()
-	march := Period{From: time.Date(1987, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(1987, 4, 30, 0, 0, 0, 0, time.UTC)}
+	march := rag.Period{From: time.Date(1987, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(1987, 4, 30, 0, 0, 0, 0, time.UTC)}
 	tests := []struct {
 		name      string
-		req       SummaryRequest
+		req       rag.SummaryRequest
 		heading   string
 		wantDates []string
 		wantText  string
 	}{
-		{"article by title words", SummaryRequest{Article: "five-year plan"}, "Summary of “Xi Outlines Five-Year Plan” (2026-02-05)", []string{"2026-02-05"}, "15th Five-Year Plan"},
-		{"article by id", SummaryRequest{Article: "bb-1"}, "Summary of “Bundesbank Leaves Rates Unchanged” (1987-03-05)", []string{"1987-03-05"}, "discount rate"},
-		{"topic", SummaryRequest{Topic: "Bundesbank"}, "Summary of “Bundesbank”", []string{"1987-03-05", "1987-04-02"}, "Bundesbank"},
-		{"period", SummaryRequest{Period: march}, "Summary of 1987-03-01 to 1987-04-30", []string{"1987-03-05", "1987-04-02"}, "Bundesbank"},
+		{"article by title words", rag.SummaryRequest{Article: "five-year plan"}, "Summary of “Xi Outlines Five-Year Plan” (2026-02-05)", []string{"2026-02-05"}, "15th Five-Year Plan"},
+		{"article by id", rag.SummaryRequest{Article: "bb-1"}, "Summary of “Bundesbank Leaves Rates Unchanged” (1987-03-05)", []string{"1987-03-05"}, "discount rate"},
+		{"topic", rag.SummaryRequest{Topic: "Bundesbank"}, "Summary of “Bundesbank”", []string{"1987-03-05", "1987-04-02"}, "Bundesbank"},
+		{"period", rag.SummaryRequest{Period: march}, "Summary of 1987-03-01 to 1987-04-30", []string{"1987-03-05", "1987-04-02"}, "Bundesbank"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,22 +144,22 @@ func TestSummaries(t *testing.T) {
 			}
 		})
 	}
-	a, err := eng.Summarize(ctx, SummaryRequest{Article: "bundesbank"})
+	a, err := eng.Summarize(ctx, rag.SummaryRequest{Article: "bundesbank"})
 	if err != nil || a.Citations[0].ArticleID != "bb-2" || !strings.Contains(a.Note, "2 articles match “bundesbank”; this is the newest. Others: “Bundesbank Leaves Rates Unchanged” (1987-03-05).") {
 		t.Errorf("ambiguous title: %+v, %v", a, err)
 	}
-	if _, err := eng.Summarize(ctx, SummaryRequest{Article: "no such thing at all"}); !errors.Is(err, ErrNoSuchArticle) {
+	if _, err := eng.Summarize(ctx, rag.SummaryRequest{Article: "no such thing at all"}); !errors.Is(err, rag.ErrNoSuchArticle) {
 		t.Errorf("unknown article: %v", err)
 	}
-	empty := Period{From: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2020, 1, 31, 0, 0, 0, 0, time.UTC)}
-	if a, err := eng.Summarize(ctx, SummaryRequest{Period: empty}); err != nil || a.Found || !strings.Contains(a.Text, "No article") {
+	empty := rag.Period{From: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2020, 1, 31, 0, 0, 0, 0, time.UTC)}
+	if a, err := eng.Summarize(ctx, rag.SummaryRequest{Period: empty}); err != nil || a.Found || !strings.Contains(a.Text, "No article") {
 		t.Errorf("empty period: %+v, %v", a, err)
 	}
 }
 
 func TestSources(t *testing.T) {
 	eng := newsEngine(t)
-	srcs, _, err := eng.Sources(context.Background(), "Bundesbank dollars", AskOptions{})
+	srcs, _, err := eng.Sources(context.Background(), "Bundesbank dollars", rag.AskOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,11 +189,8 @@ func TestAskDateMentionedNotPublished(t *testing.T) {
 		"football.txt": seedArticle("2024-05-02", "https://example.org/football", "Cup Final",
 			"The home side won the cup final on penalties."),
 	}
-	ix := NewIndex(IndexOptions{})
-	if _, err := ix.Ingest(context.Background(), []string{writeCorpus(t, files)}, IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	eng := NewEngine(ix, EngineOptions{Now: func() time.Time { return time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC) }})
+	lib := memoryLibrary(t, files, nil)
+	eng := rag.New(lib.Archive(), lib.Embedder(), rag.Options{Now: func() time.Time { return time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC) }})
 	tests := []struct {
 		question, note, cites string
 		found                 bool
@@ -218,7 +206,7 @@ func TestAskDateMentionedNotPublished(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
-			a, err := eng.Ask(context.Background(), tt.question, AskOptions{})
+			a, err := eng.Ask(context.Background(), tt.question, rag.AskOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -123,6 +123,9 @@ type Server struct {
 	// refuse, when set, closes the gateway with this code on IDENTIFY and
 	// RESUME (4004: the token was reset).
 	refuse atomic.Int64
+	// drops is how many more sessions to drop, without a close frame, on
+	// IDENTIFY.
+	drops atomic.Int64
 
 	mu           sync.Mutex
 	requests     []Request
@@ -313,6 +316,11 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	s.http.Close()
 }
+
+// DropSessions makes the gateway drop the next n sessions on IDENTIFY or
+// RESUME, as a flaky network does: the connection closes with no close
+// frame (1006).
+func (s *Server) DropSessions(n int) { s.drops.Store(int64(n)) }
 
 // RefuseSessions makes the gateway close every IDENTIFY and RESUME with
 // code (4004: invalid token; 4014: disallowed intents).
@@ -863,6 +871,11 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				Intents int    `json:"intents"`
 			}
 			json.Unmarshal(frame.D, &id)
+			if s.drops.Load() > 0 {
+				s.drops.Add(-1)
+				conn.Close()
+				return
+			}
 			if s.refusing() || id.Token != "Bot "+s.Token {
 				code := s.refuseCode()
 				if q := s.quirk(); !s.refusing() && q.BadTokenClose != 0 {
@@ -893,6 +906,11 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			}
 		case 6:
 			s.record(Request{Method: "GATEWAY", Path: "RESUME", Time: time.Now()})
+			if s.drops.Load() > 0 {
+				s.drops.Add(-1)
+				conn.Close()
+				return
+			}
 			if s.refusing() {
 				s.connMu.Lock()
 				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))

@@ -12,9 +12,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/herald-news/herald/internal/rag/llm"
 )
 
 // Fault is how the server misbehaves on one chat request.
@@ -129,46 +132,41 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var (
-	reSource = regexp.MustCompile(`(?s)<source n="(\d+)" title="[^"]*" date="([0-9-]+)"[^>]*>\n(.*?)\n</source>`)
-	reFirst  = regexp.MustCompile(`^(.*?[.!?])(\s|$)`)
-)
+var reFirst = regexp.MustCompile(`^(.*?[.!?])(\s|$)`)
 
-// answer is the grounded reply to a prompt: the first sentence of source
-// 1, dated, cited.
-func answer(prompt string, f Fault) string {
-	// A follow-up to rewrite: the last earlier question and the follow-up.
-	if strings.HasSuffix(prompt, "Standalone question:") {
-		var earlier, follow string
-		for _, line := range strings.Split(prompt, "\n") {
-			if _, q, ok := strings.Cut(line, ": "); ok && strings.HasPrefix(line, "Earlier question") {
-				earlier = q
-			} else if strings.HasPrefix(line, "Follow-up: ") {
-				follow = strings.TrimPrefix(line, "Follow-up: ")
-			}
+// answer is the reply to a request, by its task (the marker Herald's
+// prompts carry): a rewrite is the last earlier question and the
+// follow-up; a reduce keeps the partial summaries; an answer or a summary
+// is the first sentence of source 1, dated, cited.
+func answer(system, prompt string, f Fault) string {
+	switch llm.TaskOf(system) {
+	case llm.TaskRewrite:
+		previous, follow := llm.ParseRewritePrompt(prompt)
+		earlier := ""
+		if len(previous) > 0 {
+			earlier = previous[len(previous)-1]
 		}
 		return strings.TrimSpace(earlier + " " + follow)
+	case llm.TaskReduce:
+		return strings.Join(strings.Fields(strings.Join(llm.ParseReducePrompt(prompt), " ")), " ")
 	}
-	// A reduce step: keep the partial summaries, joined.
-	if rest, ok := strings.CutPrefix(prompt, "Partial summaries:\n\n"); ok {
-		parts, _, _ := strings.Cut(rest, "\n\nCombine them")
-		return strings.Join(strings.Fields(parts), " ")
-	}
-	m := reSource.FindStringSubmatch(prompt)
-	if m == nil || f == NotInSources {
+	sources := llm.ParseSources(prompt)
+	if len(sources) == 0 || f == NotInSources {
 		return "NOT_IN_SOURCES"
 	}
-	first := m[3]
-	if fm := reFirst.FindStringSubmatch(m[3]); fm != nil {
+	src := sources[0]
+	first := src.Text
+	if fm := reFirst.FindStringSubmatch(src.Text); fm != nil {
 		first = fm[1]
 	}
+	n, day := strconv.Itoa(src.N), src.Date.Format(time.DateOnly)
 	switch f {
 	case BadCitations:
-		return "On " + m[2] + ", " + first + " [7] This is also true [12]."
+		return "On " + day + ", " + first + " [7] This is also true [12]."
 	case FollowsInjection:
-		return "@everyone @here " + first + " [" + m[1] + "]"
+		return "@everyone @here " + first + " [" + n + "]"
 	}
-	return "On " + m[2] + ", " + first + " [" + m[1] + "]"
+	return "On " + day + ", " + first + " [" + n + "]"
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
@@ -196,13 +194,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"error":{"message":"The server had an error","type":"server_error"}}`)
 		return
 	}
-	prompt := ""
+	prompt, system := "", ""
 	for _, m := range req.Messages {
-		if m.Role == "user" {
+		switch m.Role {
+		case "user":
 			prompt = m.Content
+		case "system":
+			system = m.Content
 		}
 	}
-	text := answer(prompt, f)
+	text := answer(system, prompt, f)
 	w.Header().Set("Content-Type", "text/event-stream")
 	flusher, _ := w.(http.Flusher)
 	send := func(line string) bool {

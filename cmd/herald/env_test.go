@@ -1,0 +1,35 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestTheProcessEnvironmentIsNeverRead sets a chat model, an embedding
+// model and a server in the process environment, as a developer's shell
+// might, and runs commands the way the tests do: they answer offline, and
+// the server hears nothing. run reads only the getenv it is given.
+func TestTheProcessEnvironmentIsNeverRead(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); http.Error(w, "no", 500) }))
+	defer srv.Close()
+	t.Setenv("OPENAI_BASE_URL", srv.URL+"/v1")
+	t.Setenv("OPENAI_API_KEY", "sk-from-the-shell")
+	t.Setenv("HERALD_CHAT_MODEL", "shell-model")
+	t.Setenv("HERALD_EMBED_MODEL", "shell-embed")
+	t.Setenv("HERALD_DATA", t.TempDir())
+	c := isolate(t)
+	code, out, errOut := c.run("", "ask", "How much trade did Russia and China do?")
+	if code != 0 || !strings.Contains(out, "$200 billion") || !strings.Contains(errOut, "built-in sample corpus") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	if code, out, _ := c.run("", "summary", "--topic", "trade"); code != 0 || strings.Contains(out, "shell-model") {
+		t.Errorf("summary: exit %d:\n%s", code, out)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the server in the process environment got %d requests", n)
+	}
+}

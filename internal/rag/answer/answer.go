@@ -1,0 +1,102 @@
+// Package answer writes Herald's answers from retrieved passages, every
+// claim cited [n] to a dated article: offline, by quoting the sentences
+// that best answer (Extractive), or with a language model held to the
+// passages (Grounded). Questions and passages come in from the engine
+// (internal/rag); answers go back to it, and on to the bot and the CLI.
+package answer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag/dates"
+	"github.com/herald-news/herald/internal/rag/retrieve"
+)
+
+// Question is a question ready for an Answerer.
+type Question struct {
+	// Text is the question as asked.
+	Text string
+	// Query is Text without its date words, as used for retrieval.
+	Query string
+	// Period and Recent are what the question said about time, and
+	// DatePhrase the words that said it ("in March 1987").
+	Period     dates.Period
+	Recent     bool
+	DatePhrase string
+	// Terms are the index terms of the text retrieval searched for, IDF
+	// their inverse document frequencies, and MaxIDF the IDF of a term no
+	// chunk holds: how much each word of the question weighs.
+	Terms  []string
+	IDF    retrieve.Weights
+	MaxIDF float64
+	// Asker identifies who asks, for per-user token budgets ("" for none).
+	Asker string
+	// OnDelta, when set, receives an LLM answer's text as it streams.
+	OnDelta func(delta string)
+}
+
+// weights is how much each of the question's terms counts toward coverage.
+func (q Question) weights() retrieve.Weights { return q.IDF.ForCoverage(q.MaxIDF) }
+
+// Answerer writes an answer from retrieved passages. Every claim of the
+// answer must carry a [n] marker that matches one of its Citations.
+type Answerer interface {
+	Answer(ctx context.Context, q Question, passages []retrieve.Passage) (Answer, error)
+}
+
+// Citation ties a numbered marker [N] to the article it quotes.
+type Citation struct {
+	N         int
+	ArticleID string
+	Title     string
+	Date      time.Time
+	URL       string
+	// Quote is the cited passage: the sentence or sentences the answer
+	// took from the article, joined by " … ".
+	Quote string
+	// ChunkID names the retrieved passage the first quoted sentence came
+	// from; it is empty when the quote was taken from the whole article
+	// (summaries of an article or a period).
+	ChunkID string
+}
+
+// Day returns the citation's date as YYYY-MM-DD.
+func (c Citation) Day() string { return c.Date.Format(time.DateOnly) }
+
+// String formats the citation as "[n] Title — YYYY-MM-DD — URL".
+func (c Citation) String() string {
+	s := fmt.Sprintf("[%d] %s — %s", c.N, c.Title, c.Day())
+	if c.URL != "" {
+		s += " — " + c.URL
+	}
+	return s
+}
+
+// Answer is Herald's reply to a question or a summary request.
+type Answer struct {
+	Question string
+	// Heading titles a summary ("Summary of …"); empty for answers.
+	Heading string
+	// Text holds the sentences, each followed by its [n] marker.
+	Text string
+	// Found is false when the corpus does not answer the question.
+	Found     bool
+	Citations []Citation
+	// Closest names the nearest articles when nothing answered.
+	Closest []Citation
+	// Period is the date filter that was applied, if any.
+	Period dates.Period
+	// Note says something the reader should know about the search, such
+	// as the dates it was limited to.
+	Note string
+	// Answerer names what wrote the answer ("extractive", a model name…).
+	Answerer string
+	// Fallback, when set, says why a language model's answer was replaced
+	// by the extractive one.
+	Fallback string
+	// FirstToken is the time to a streamed answer's first token.
+	FirstToken time.Duration
+	Took       time.Duration
+}

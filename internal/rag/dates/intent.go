@@ -1,0 +1,407 @@
+package dates
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Intent is what a question says about time.
+type Intent struct {
+	// Period restricts the answer to articles of these days (zero: any).
+	Period Period
+	// Recent asks for the newest articles first ("latest", "recent").
+	Recent bool
+	// Phrase is the text that set Period or Recent, as written.
+	Phrase string
+	// Query is the question with the date words taken out, for retrieval.
+	Query string
+	// Invalid holds a date of the question that does not exist, such as
+	// "2026-13-45" or "February 30".
+	Invalid string
+}
+
+var monthNames = map[string]time.Month{
+	"jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
+	"may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
+	"september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+
+const monthRE = `(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?`
+
+// A date phrase may be preceded by a word that turns it into an open range.
+const leadRE = `(?:(since|after|from|before|until|till|by|on|in|during|of|for)\s+)?(?:the\s+)?`
+
+var (
+	reISORange   = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|to|and|until|through|–|—)\s*(\d{4}-\d{1,2}-\d{1,2})\b`)
+	reAnyISO     = regexp.MustCompile(`\b\d{4}-\d{1,2}-\d{1,2}\b`)
+	reISO        = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{4}-\d{1,2}-\d{1,2})\b`)
+	reMonthDay   = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
+	reDayMonth   = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?` + monthRE + `(?:,?\s+(\d{4}))?\b`)
+	reMonthYear  = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `,?\s+(\d{4})\b`)
+	reMonthOnly  = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+` + monthRE + `\b`)
+	reYear       = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+(\d{4})\b`)
+	reNextWord   = regexp.MustCompile(`^\s+([a-z]+)`)
+	reFourDigits = regexp.MustCompile(`\b\d{4}\b`)
+	reRangeLead  = regexp.MustCompile(`(?i)\b(from|between)\s+`)
+	reLastN      = regexp.MustCompile(`(?i)\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d{1,3}|two|three|four|five|six|seven|ten)\s+(day|week|month|year)s?\b`)
+	reRelative   = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
+	reRecent     = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days)\b`)
+)
+
+// yearFollowers are lower-case words that may follow a year ("in 1987 the
+// bank…"); any other lower-case word after a number makes it a count.
+var yearFollowers = map[string]bool{
+	"the": true, "and": true, "or": true, "but": true, "when": true, "what": true, "did": true, "was": true,
+	"were": true, "is": true, "are": true, "to": true, "for": true, "as": true, "with": true, "by": true,
+	"on": true, "at": true, "about": true, "after": true, "before": true, "has": true, "had": true, "have": true,
+	"do": true, "does": true, "a": true, "an": true, "so": true, "then": true, "than": true, "compared": true,
+	"versus": true, "vs": true, "while": true, "how": true, "why": true, "who": true, "which": true, "where": true,
+}
+
+var smallNumbers = map[string]int{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+
+// ParseIntent finds the date expressions of a question and turns them
+// into a period or a recency request, taken against now. It understands
+// explicit dates ("2026-02-04", "February 4, 2026", "Feb 4", "4 February",
+// "in January 2026", "in 1987", "2026-02-01..2026-02-10"), relative ones
+// ("yesterday", "last week", "this month", "the past 3 days") and recency
+// words ("latest", "recent"). "since", "after", "before" and "until" open
+// the range on one side. A date without a year is the latest such day not
+// after now.
+func ParseIntent(question string, now time.Time) Intent {
+	today := Day(now)
+	in := Intent{Query: question}
+	take := func(loc []int) {
+		in.Phrase = strings.TrimSpace(joinPhrase(in.Phrase, question[loc[0]:loc[1]]))
+		in.Query = in.Query[:loc[0]] + strings.Repeat(" ", loc[1]-loc[0]) + in.Query[loc[1]:]
+	}
+	set := func(from, to time.Time, lead string) {
+		switch strings.ToLower(lead) {
+		case "since":
+			to = today
+			if to.Before(from) {
+				to = time.Time{}
+			}
+		case "after":
+			from, to = to.AddDate(0, 0, 1), time.Time{}
+		case "before":
+			from, to = time.Time{}, from.AddDate(0, 0, -1)
+		case "until", "till", "by":
+			from = time.Time{}
+		}
+		in.Period = Period{From: from, To: to}
+	}
+
+	if m := reISORange.FindStringSubmatchIndex(in.Query); m != nil {
+		a, errA := time.Parse("2006-1-2", in.Query[m[2]:m[3]])
+		b, errB := time.Parse("2006-1-2", in.Query[m[4]:m[5]])
+		if errA == nil && errB == nil {
+			if b.Before(a) {
+				a, b = b, a
+			}
+			in.Period = Period{From: a, To: b}
+			take(m[:2])
+		}
+	}
+	if in.Period.IsZero() {
+		if p, loc, ok := rangeOf(in.Query, now); ok {
+			in.Period = p
+			take(loc)
+		}
+	}
+	if in.Period.IsZero() {
+		in.matchFirst(today, take, set)
+	}
+	if in.Period.IsZero() && in.Invalid == "" {
+		for _, m := range reAnyISO.FindAllString(in.Query, -1) {
+			if _, err := time.Parse("2006-1-2", m); err != nil {
+				in.Invalid = m
+				break
+			}
+		}
+	}
+	if m := reRecent.FindStringIndex(in.Query); m != nil {
+		in.Recent = true
+		take(m)
+	}
+	in.Query = strings.Join(strings.Fields(in.Query), " ")
+	return in
+}
+
+func joinPhrase(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " … " + b
+}
+
+// matchFirst applies the first single-date pattern that matches.
+func (in *Intent) matchFirst(today time.Time, take func([]int), set func(from, to time.Time, lead string)) {
+	q := in.Query
+	group := func(m []int, i int) string {
+		if m[2*i] < 0 {
+			return ""
+		}
+		return q[m[2*i]:m[2*i+1]]
+	}
+	// latestOn resolves a month and day without a year to the latest such
+	// date not after today.
+	latestOn := func(month time.Month, day int) (time.Time, bool) {
+		for y := today.Year(); y >= today.Year()-1; y-- {
+			t := time.Date(y, month, day, 0, 0, 0, 0, time.UTC)
+			if t.Day() != day {
+				return t, false
+			}
+			if !t.After(today) {
+				return t, true
+			}
+		}
+		return time.Time{}, false
+	}
+	day := func(year string, month time.Month, d int) (time.Time, bool) {
+		if year == "" {
+			return latestOn(month, d)
+		}
+		y, _ := strconv.Atoi(year)
+		t := time.Date(y, month, d, 0, 0, 0, 0, time.UTC)
+		return t, t.Day() == d && t.Month() == month
+	}
+
+	if m := reISO.FindStringSubmatchIndex(q); m != nil {
+		if t, err := time.Parse("2006-1-2", group(m, 2)); err == nil {
+			set(t, t, group(m, 1))
+			take(m[:2])
+			return
+		}
+	}
+	if m := reMonthDay.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 2), group(m, 4)) {
+		d, _ := strconv.Atoi(group(m, 3))
+		if t, ok := day(group(m, 4), monthNames[strings.ToLower(group(m, 2))], d); ok {
+			set(t, t, group(m, 1))
+			take(m[:2])
+			return
+		}
+		if d > 0 && d <= 31 {
+			in.Invalid = strings.TrimSpace(q[m[4]:m[1]])
+		}
+	}
+	if m := reDayMonth.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 3), group(m, 4)) {
+		d, _ := strconv.Atoi(group(m, 2))
+		if t, ok := day(group(m, 4), monthNames[strings.ToLower(group(m, 3))], d); ok {
+			set(t, t, group(m, 1))
+			take(m[:2])
+			return
+		}
+		if d > 0 && d <= 31 {
+			in.Invalid = strings.TrimSpace(q[m[4]:m[1]])
+		}
+	}
+	if m := reMonthYear.FindStringSubmatchIndex(q); m != nil {
+		y, _ := strconv.Atoi(group(m, 3))
+		first := time.Date(y, monthNames[strings.ToLower(group(m, 2))], 1, 0, 0, 0, 0, time.UTC)
+		set(first, first.AddDate(0, 1, -1), group(m, 1))
+		take(m[:2])
+		return
+	}
+	if m := reLastN.FindStringSubmatchIndex(q); m != nil {
+		n, err := strconv.Atoi(group(m, 1))
+		if err != nil {
+			n = smallNumbers[strings.ToLower(group(m, 1))]
+		}
+		var from time.Time
+		// The last N days are N days, today included.
+		switch strings.ToLower(group(m, 2)) {
+		case "day":
+			from = today.AddDate(0, 0, 1-n)
+		case "week":
+			from = today.AddDate(0, 0, 1-7*n)
+		case "month":
+			from = today.AddDate(0, -n, 0)
+		default:
+			from = today.AddDate(-n, 0, 0)
+		}
+		in.Period = Period{From: from, To: today}
+		take(m[:2])
+		return
+	}
+	if m := reRelative.FindStringSubmatchIndex(q); m != nil {
+		in.Period = relativePeriod(strings.Join(strings.Fields(strings.ToLower(group(m, 1))), " "), today)
+		take(m[:2])
+		return
+	}
+	if m := reMonthOnly.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 2), "") {
+		month := monthNames[strings.ToLower(group(m, 2))]
+		first := time.Date(today.Year(), month, 1, 0, 0, 0, 0, time.UTC)
+		if first.After(today) {
+			first = first.AddDate(-1, 0, 0)
+		}
+		set(first, first.AddDate(0, 1, -1), group(m, 1))
+		take(m[:2])
+		return
+	}
+	if m := reYear.FindStringSubmatchIndex(q); m != nil {
+		y, _ := strconv.Atoi(group(m, 2))
+		// "in 2000 homes" counts homes; "in 1987 the Bundesbank" is a year.
+		countsSomething := false
+		if w := reNextWord.FindStringSubmatch(q[m[1]:]); w != nil && !yearFollowers[w[1]] {
+			countsSomething = true
+		}
+		if y >= 1800 && y <= 2200 && !countsSomething {
+			first := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+			set(first, first.AddDate(1, 0, -1), group(m, 1))
+			take(m[:2])
+		}
+	}
+}
+
+// verbMay reports whether a matched month is more likely the verb "may":
+// written in lower case and without a year.
+func verbMay(month, year string) bool {
+	return month == "may" && year == ""
+}
+
+// rangeOf finds "from X to Y" or "between X and Y" where X and Y are dates
+// of any form ("from February 1 to February 10"), and returns the period
+// and the phrase's bounds.
+func rangeOf(q string, now time.Time) (Period, []int, bool) {
+	for _, lead := range reRangeLead.FindAllStringIndex(q, -1) {
+		words := strings.Fields(q[lead[1]:])
+		for sep := 1; sep < len(words) && sep <= 4; sep++ {
+			switch strings.ToLower(words[sep]) {
+			case "to", "and", "until", "till", "through", "-", "–":
+			default:
+				continue
+			}
+			a, okA := ParsePeriod(strings.Join(words[:sep], " "), now)
+			if !okA {
+				break
+			}
+			for n := min(4, len(words)-sep-1); n >= 1; n-- {
+				tail := strings.TrimRight(strings.Join(words[sep+1:sep+1+n], " "), "?.!,;")
+				b, okB := ParsePeriod(tail, now)
+				if !okB {
+					continue
+				}
+				// "March 1 and March 5, 1987": the start takes the end's year.
+				if head := strings.Join(words[:sep], " "); !reFourDigits.MatchString(head) {
+					if y := reFourDigits.FindString(tail); y != "" {
+						if withYear, ok := ParsePeriod(head+" "+y, now); ok {
+							a = withYear
+						}
+					}
+				}
+				if b.To.Before(a.From) {
+					a, b = b, a
+				}
+				end := lead[1] + strings.Index(q[lead[1]:], tail) + len(tail)
+				return Period{From: a.From, To: b.To}, []int{lead[0], end}, true
+			}
+			break
+		}
+	}
+	return Period{}, nil, false
+}
+
+// relativePeriod resolves "yesterday", "last week" and the like. Weeks start
+// on Monday; "last week" and "past week" mean the seven days that end
+// today.
+func relativePeriod(phrase string, today time.Time) Period {
+	weekStart := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
+	monthStart := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	yearStart := time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	switch phrase {
+	case "today":
+		return Period{today, today}
+	case "yesterday":
+		y := today.AddDate(0, 0, -1)
+		return Period{y, y}
+	case "this week":
+		return Period{weekStart, today}
+	case "last week", "past week", "previous week":
+		return Period{today.AddDate(0, 0, -6), today}
+	case "this month":
+		return Period{monthStart, today}
+	case "last month", "previous month":
+		return Period{monthStart.AddDate(0, -1, 0), monthStart.AddDate(0, 0, -1)}
+	case "past month":
+		return Period{today.AddDate(0, -1, 0), today}
+	case "this year":
+		return Period{yearStart, today}
+	case "last year", "previous year":
+		return Period{yearStart.AddDate(-1, 0, 0), yearStart.AddDate(0, 0, -1)}
+	case "past year":
+		return Period{today.AddDate(-1, 0, 0), today}
+	}
+	return Period{}
+}
+
+// ParsePeriod reads a date or range given on its own, as to /summary or
+// --date: "2026-02-04", "2026-02-01..2026-02-28", "March 1987", "1987",
+// "last week". ok is false when nothing in s reads as a date.
+func ParsePeriod(s string, now time.Time) (Period, bool) {
+	s = strings.TrimSpace(s)
+	if from, to, found := strings.Cut(s, ".."); found {
+		a, okA := ParsePeriod(from, now)
+		b, okB := ParsePeriod(to, now)
+		if !okA || !okB {
+			return Period{}, false
+		}
+		if b.To.Before(a.From) {
+			a, b = b, a
+		}
+		return Period{From: a.From, To: b.To}, true
+	}
+	if y, err := strconv.Atoi(s); err == nil && len(s) == 4 {
+		first := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+		return Period{first, first.AddDate(1, 0, -1)}, true
+	}
+	intent := ParseIntent(s, now)
+	if intent.Period.IsZero() {
+		if m := reMonthOnly.FindStringIndex("in " + s); m != nil && m[1] == len(s)+3 {
+			intent = ParseIntent("in "+s, now)
+		}
+	}
+	if intent.Period.IsZero() || intent.Invalid != "" || strings.TrimSpace(intent.Query) != "" {
+		return Period{}, false
+	}
+	return intent.Period, true
+}
+
+// MentionWords returns the words of a date phrase that an article about
+// that time would contain: its month names, spelt out, and its years. It
+// returns nothing when the phrase names no year ("yesterday", "Feb 4") or
+// opens or spans a range ("before 2001", "between March 1 and March 5,
+// 2019"), whose dates a mention cannot stand for.
+func MentionWords(phrase string, p Period) []string {
+	if p.From.IsZero() || p.To.IsZero() {
+		return nil
+	}
+	years := reFourDigits.FindAllString(phrase, -1)
+	if len(years) != 1 {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(phrase), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if rangeWords[w] {
+			return nil
+		}
+		if m, ok := monthNames[w]; ok && !seen[m.String()] {
+			seen[m.String()] = true
+			out = append(out, m.String())
+		}
+	}
+	if len(out) > 1 {
+		return nil // two months: a range
+	}
+	return append(out, years[0])
+}
+
+// rangeWords make a date phrase a range rather than one date.
+var rangeWords = map[string]bool{
+	"between": true, "from": true, "to": true, "through": true, "until": true, "till": true,
+	"since": true, "after": true, "before": true, "by": true, "and": true,
+}

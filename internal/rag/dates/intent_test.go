@@ -1,0 +1,109 @@
+package dates
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseIntent(t *testing.T) {
+	asOf := time.Date(2026, 2, 10, 15, 0, 0, 0, time.UTC) // a Tuesday
+	d := func(s string) time.Time {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	tests := []struct {
+		question  string
+		from, to  string // "" = open
+		recent    bool
+		wantQuery string
+	}{
+		{"What happened on 2026-02-04?", "2026-02-04", "2026-02-04", false, "What happened ?"},
+		{"What did Putin say on February 4, 2026?", "2026-02-04", "2026-02-04", false, "What did Putin say ?"},
+		{"trade news from Feb 4", "2026-02-04", "2026-02-04", false, "trade news"},
+		{"What was said on 4 February 2026?", "2026-02-04", "2026-02-04", false, "What was said ?"},
+		{"What did the Bundesbank do in March 1987?", "1987-03-01", "1987-03-31", false, "What did the Bundesbank do ?"},
+		{"What happened in January 2026?", "2026-01-01", "2026-01-31", false, "What happened ?"},
+		{"cocoa exports in 1987", "1987-01-01", "1987-12-31", false, "cocoa exports"},
+		{"What happened yesterday?", "2026-02-09", "2026-02-09", false, "What happened ?"},
+		{"energy deals last week", "2026-02-04", "2026-02-10", false, "energy deals"},
+		{"trade this month", "2026-02-01", "2026-02-10", false, "trade"},
+		{"trade last month", "2026-01-01", "2026-01-31", false, "trade"},
+		{"oil in the past 3 days", "2026-02-08", "2026-02-10", false, "oil"},
+		{"a crowd of 2000 people", "", "", false, "a crowd of 2000 people"},
+		{"power cut in 2000 homes", "", "", false, "power cut in 2000 homes"},
+		{"what happened in 1987 to the dollar?", "1987-01-01", "1987-12-31", false, "what happened to the dollar?"},
+		{"Of the 12 may face charges?", "", "", false, "Of the 12 may face charges?"},
+		{"oil from February 1 to February 9", "2026-02-01", "2026-02-09", false, "oil"},
+		{"between March 1 and March 5, 1987 what did the Bundesbank do?", "1987-03-01", "1987-03-05", false, "what did the Bundesbank do?"},
+		{"trade between Russia and China", "", "", false, "trade between Russia and China"},
+		{"What is the latest on energy?", "", "", true, "What is on energy?"},
+		{"recent news about visas", "", "", true, "news about visas"},
+		{"visas since February 1", "2026-02-01", "2026-02-10", false, "visas"},
+		{"visas before Feb 5, 2026", "", "2026-02-04", false, "visas"},
+		{"between 2026-02-01 and 2026-02-05", "2026-02-01", "2026-02-05", false, ""},
+		{"2026-02-05..2026-02-01", "2026-02-01", "2026-02-05", false, ""},
+		{"Feb 20 talks", "2025-02-20", "2025-02-20", false, "talks"}, // Feb 20 has not come yet in 2026
+		{"What is the 15th Five-Year Plan?", "", "", false, "What is the 15th Five-Year Plan?"},
+		{"Did 1987 bring rate cuts?", "", "", false, "Did 1987 bring rate cuts?"},
+		{"What happened on 2026-13-45?", "", "", false, "What happened on 2026-13-45?"},
+		{"Did prices fall in May or June?", "2025-05-01", "2025-05-31", false, "Did prices fall or June?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.question, func(t *testing.T) {
+			in := ParseIntent(tt.question, asOf)
+			var want Period
+			if tt.from != "" {
+				want.From = d(tt.from)
+			}
+			if tt.to != "" {
+				want.To = d(tt.to)
+			}
+			if !in.Period.From.Equal(want.From) || !in.Period.To.Equal(want.To) {
+				t.Errorf("period = %v, want %v", in.Period, want)
+			}
+			if in.Recent != tt.recent {
+				t.Errorf("recent = %v, want %v", in.Recent, tt.recent)
+			}
+			if in.Query != tt.wantQuery {
+				t.Errorf("query = %q, want %q", in.Query, tt.wantQuery)
+			}
+		})
+	}
+}
+
+func TestRelativeDatesFollowTheReference(t *testing.T) {
+	for _, asOf := range []string{"1987-03-02", "2026-02-10", "2030-12-31"} {
+		ref, _ := time.Parse(time.DateOnly, asOf)
+		in := ParseIntent("what happened yesterday", ref.Add(20*time.Hour))
+		if want := ref.AddDate(0, 0, -1); !in.Period.From.Equal(want) || !in.Period.To.Equal(want) {
+			t.Errorf("as of %s, yesterday = %v, want %s", asOf, in.Period, want.Format(time.DateOnly))
+		}
+	}
+}
+
+func TestParsePeriod(t *testing.T) {
+	asOf := time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"2026-02-04", "2026-02-04", true},
+		{"2026-02-01..2026-02-28", "2026-02-01 to 2026-02-28", true},
+		{"2026-02-28..2026-02-01", "2026-02-01 to 2026-02-28", true},
+		{"March 1987", "1987-03-01 to 1987-03-31", true},
+		{"1987", "1987-01-01 to 1987-12-31", true},
+		{"last week", "2026-02-04 to 2026-02-10", true},
+		{"February", "2026-02-01 to 2026-02-28", true},
+		{"banana", "", false},
+		{"2026-02-30", "", false},
+	}
+	for _, tt := range tests {
+		p, ok := ParsePeriod(tt.in, asOf)
+		if ok != tt.ok || (ok && p.String() != tt.want) {
+			t.Errorf("ParsePeriod(%q) = %v, %v; want %s, %v", tt.in, p, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package rag
+
+import (
+	"strings"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag/analysis"
+	"github.com/herald-news/herald/internal/rag/dates"
+)
+
+// MaxQuestionRunes bounds a question; longer ones are refused.
+const MaxQuestionRunes = 4000
+
+// question reads a question: its text, checked, and what it says about
+// time, taken against asOf (default: the engine's clock). This is where a
+// question's dates become the period retrieval filters by.
+func (e *Engine) question(text string, asOf time.Time) (Question, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Question{}, questionError(nil, "the question is empty")
+	}
+	if n := len([]rune(text)); n > MaxQuestionRunes {
+		return Question{}, questionError(nil, "the question is %d characters long; the limit is %d", n, MaxQuestionRunes)
+	}
+	if asOf.IsZero() {
+		asOf = e.now()
+	}
+	in := dates.ParseIntent(text, asOf)
+	if in.Invalid != "" {
+		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
+	}
+	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent, DatePhrase: in.Phrase}, nil
+}
+
+// sentences returns the sentences of text with white space collapsed.
+func sentences(text string) []string { return analysis.Sentences(text) }

@@ -1,0 +1,99 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/herald-news/herald/internal/rag/answer"
+	"github.com/herald-news/herald/internal/rag/dates"
+	"github.com/herald-news/herald/internal/rag/retrieve"
+)
+
+// retrieval is what a question retrieved, and from where.
+type retrieval struct {
+	res retrieve.Result
+	// empty, when set, says that no article is dated within the question's
+	// period and names the nearest dates.
+	empty string
+	// mention, when set, names the date words that the passages, from
+	// articles of other dates, mention.
+	mention string
+}
+
+// retrieve finds the passages for q: the one decision behind Ask, Sources
+// and Rank. A date may say when something happened rather than when it
+// was reported. When it names a year and no article is dated within it,
+// the passages are those of any date that mention the year (and month),
+// searched with the date words kept. When articles of the period exist
+// but none covers the question, they are narrowed to the sentences that
+// mention it, so that the answer quotes the date.
+func (e *Engine) retrieve(ctx context.Context, q Question, so retrieve.Options) (retrieval, error) {
+	var r retrieval
+	covered, why, err := e.retriever.Covered(ctx, q.Period)
+	if err != nil {
+		return r, err
+	}
+	if !covered {
+		r.empty = why
+	} else {
+		if r.res, err = e.retriever.Search(ctx, q.Query, so); err != nil {
+			return r, err
+		}
+		if q.Period.IsZero() || retrieve.BestCoverage(r.res.Passages) >= answer.DefaultMinCoverage {
+			return r, nil
+		}
+	}
+	words := dates.MentionWords(q.DatePhrase, q.Period)
+	if len(words) == 0 {
+		return r, nil
+	}
+	mso := so
+	mso.K, mso.Period, mso.Recent = 4*so.K, Period{}, false
+	res, err := e.retriever.Search(ctx, q.Text, mso)
+	if err != nil {
+		return r, fmt.Errorf("searching articles that mention the question's date: %w", err)
+	}
+	// No article is dated then, so the date cannot be a publication date
+	// here: passages that name it may answer. When articles of that date
+	// exist but do not answer, only sentences of other articles that name
+	// it may.
+	mentioned, err := e.retriever.Mentioning(ctx, res.Passages, q.Text, words, so.K, r.empty == "")
+	if err != nil {
+		return r, err
+	}
+	if retrieve.BestCoverage(mentioned) < answer.DefaultMinCoverage {
+		return r, nil
+	}
+	res.Passages = mentioned
+	r.res, r.mention = res, strings.Join(words, " ")
+	return r, nil
+}
+
+// question is q as the answerer reads it: with the terms and weights of
+// what was searched for, and, for passages that mention the date, the
+// whole question and no period.
+func (r retrieval) question(q Question) Question {
+	if r.mention != "" {
+		q.Query, q.Period = q.Text, Period{}
+	}
+	q.Terms, q.IDF, q.MaxIDF = r.res.Terms, r.res.IDF, r.res.MaxIDF
+	return q
+}
+
+// notes say what the reader should know about how q was searched.
+func (r retrieval) notes(q Question) []string {
+	var notes []string
+	switch {
+	case r.mention != "" && r.empty != "":
+		notes = append(notes, "No article in the corpus is dated "+q.Period.String()+", so this answer comes from articles that mention "+r.mention+".")
+	case r.mention != "":
+		notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from articles of other dates that mention "+r.mention+".")
+	case !q.Period.IsZero():
+		notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
+	}
+	if r.res.VectorError != nil {
+		notes = append(notes, "The embedding service is unavailable, so only keyword search was used.")
+	}
+	return notes
+}

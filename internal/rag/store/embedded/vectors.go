@@ -1,0 +1,161 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag/dates"
+	"github.com/philippgille/chromem-go"
+)
+
+// vectors is the vector index: chromem-go collections, one per calendar
+// month of articles, so that a date-bound question queries only its
+// months. chromem-go answers every query (QueryEmbedding) and holds each
+// vector once. Its persistence is not used: the archive's snapshot is the
+// store of record. A document's ID is its chunk's slot.
+type vectors struct {
+	db     *chromem.DB
+	months map[string]*chromem.Collection // "2006-01" → collection
+	dim    int
+}
+
+func newVectors(dim int) *vectors {
+	return &vectors{db: chromem.NewDB(), months: map[string]*chromem.Collection{}, dim: dim}
+}
+
+func monthOf(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// errNoEmbedding is what chromem-go would call to embed a document or a
+// query given without a vector: Herald always gives one.
+var errNoEmbedding = errors.New("the vector index takes vectors, not text")
+
+func noEmbedding(context.Context, string) ([]float32, error) { return nil, errNoEmbedding }
+
+func (v *vectors) month(key string) (*chromem.Collection, error) {
+	if c, ok := v.months[key]; ok {
+		return c, nil
+	}
+	c, err := v.db.CreateCollection("month-"+key, nil, noEmbedding)
+	if err != nil {
+		return nil, fmt.Errorf("creating the vector collection of %s: %w", key, err)
+	}
+	v.months[key] = c
+	return c, nil
+}
+
+// add stores a chunk's vector, which must be of unit length.
+func (v *vectors) add(ctx context.Context, slot int32, date time.Time, vec []float32) error {
+	if len(vec) != v.dim {
+		return fmt.Errorf("a vector of %d dimensions, want %d", len(vec), v.dim)
+	}
+	c, err := v.month(monthOf(date))
+	if err != nil {
+		return err
+	}
+	return c.AddDocument(ctx, chromem.Document{ID: docID(slot), Embedding: vec})
+}
+
+// remove drops a chunk's vector.
+func (v *vectors) remove(ctx context.Context, slot int32, date time.Time) error {
+	c, ok := v.months[monthOf(date)]
+	if !ok {
+		return nil
+	}
+	// Never an empty non-nil where: chromem-go would delete everything.
+	return c.Delete(ctx, nil, nil, docID(slot))
+}
+
+func docID(slot int32) string { return strconv.FormatInt(int64(slot), 36) }
+
+func slotOf(id string) (int32, bool) {
+	n, err := strconv.ParseInt(id, 36, 32)
+	return int32(n), err == nil
+}
+
+// vector returns a copy of a chunk's vector.
+func (v *vectors) vector(slot int32, date time.Time) ([]float32, error) {
+	c, ok := v.months[monthOf(date)]
+	if !ok {
+		return nil, fmt.Errorf("no vector for chunk slot %d", slot)
+	}
+	doc, err := c.GetByID(context.Background(), docID(slot))
+	if err != nil {
+		return nil, fmt.Errorf("the vector of chunk slot %d: %w", slot, err)
+	}
+	return doc.Embedding, nil
+}
+
+// count is the number of vectors held.
+func (v *vectors) count() int {
+	n := 0
+	for _, c := range v.months {
+		n += c.Count()
+	}
+	return n
+}
+
+// vectorHit is a chunk found by similarity.
+type vectorHit struct {
+	slot int32
+	sim  float32
+}
+
+// nearest returns the n chunks most similar to q dated within period, best
+// first (ties by slot). A month the period covers whole is one chromem-go
+// query for its n nearest; one it covers in part is queried for all its
+// vectors, of which those of the period's days are kept. dayOf gives a
+// chunk's date (false for a chunk that is gone).
+func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.Period, dateOf func(slot int32) (time.Time, bool)) ([]vectorHit, error) {
+	if n <= 0 || len(v.months) == 0 {
+		return nil, nil
+	}
+	if len(q) != v.dim {
+		return nil, fmt.Errorf("the question's vector has %d dimensions, the index %d", len(q), v.dim)
+	}
+	var hits []vectorHit
+	for key, c := range v.months {
+		count := c.Count()
+		first, _ := time.Parse("2006-01", key)
+		last := first.AddDate(0, 1, -1)
+		if count == 0 || !period.Overlaps(first, last) {
+			continue
+		}
+		whole := period.Covers(first, last)
+		want := min(n, count)
+		if !whole {
+			want = count
+		}
+		res, err := c.QueryEmbedding(ctx, q, want, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("querying the vectors of %s: %w", key, err)
+		}
+		kept := 0
+		for _, r := range res {
+			slot, ok := slotOf(r.ID)
+			if !ok {
+				continue
+			}
+			if !whole {
+				d, ok := dateOf(slot)
+				if !ok || !period.Contains(d) {
+					continue
+				}
+			}
+			hits = append(hits, vectorHit{slot: slot, sim: r.Similarity})
+			if kept++; kept == n {
+				break
+			}
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].sim != hits[j].sim {
+			return hits[i].sim > hits[j].sim
+		}
+		return hits[i].slot < hits[j].slot
+	})
+	return hits[:min(n, len(hits))], nil
+}

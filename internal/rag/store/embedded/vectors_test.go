@@ -1,0 +1,103 @@
+package embedded
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag/dates"
+)
+
+// TestVectorsMatchBruteForce puts random unit vectors over three months
+// into the vector index and checks chromem-go's answers against a brute
+// force scan, for whole months, parts of months and open periods.
+func TestVectorsMatchBruteForce(t *testing.T) {
+	ctx := context.Background()
+	const dim, n = 16, 600
+	rng := rand.New(rand.NewPCG(1, 2))
+	v := newVectors(dim)
+	vecs := make([][]float32, n)
+	days := make([]time.Time, n)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range vecs {
+		vecs[i] = make([]float32, dim)
+		var norm float64
+		for j := range vecs[i] {
+			vecs[i][j] = float32(rng.NormFloat64())
+			norm += float64(vecs[i][j] * vecs[i][j])
+		}
+		for j := range vecs[i] {
+			vecs[i][j] /= float32(math.Sqrt(norm))
+		}
+		days[i] = start.AddDate(0, 0, rng.IntN(90))
+		if err := v.add(ctx, int32(i), days[i], vecs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Remove a few, as updates do.
+	for i := 0; i < n; i += 50 {
+		v.remove(ctx, int32(i), days[i])
+	}
+	dateOf := func(slot int32) (time.Time, bool) { return days[slot], slot%50 != 0 }
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	periods := []dates.Period{
+		{},
+		{From: d("2026-02-01"), To: d("2026-02-28")},
+		{From: d("2026-01-20"), To: d("2026-02-10")},
+		{From: d("2026-03-05")},
+		{To: d("2026-01-03")},
+		{From: d("2026-02-14"), To: d("2026-02-14")},
+	}
+	for _, p := range periods {
+		for _, k := range []int{1, 10, 64, 1000} {
+			q := vecs[rng.IntN(n)]
+			got, err := v.nearest(ctx, q, k, p, dateOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []vectorHit
+			for i := range vecs {
+				if i%50 == 0 || !p.Contains(days[i]) {
+					continue
+				}
+				want = append(want, vectorHit{slot: int32(i), sim: dot(q, vecs[i])})
+			}
+			sort.Slice(want, func(i, j int) bool {
+				if want[i].sim != want[j].sim {
+					return want[i].sim > want[j].sim
+				}
+				return want[i].slot < want[j].slot
+			})
+			want = want[:min(k, len(want))]
+			if len(got) != len(want) {
+				t.Fatalf("%v k=%d: %d hits, want %d", p, k, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].slot != want[i].slot || abs(got[i].sim-want[i].sim) > 1e-5 {
+					t.Fatalf("%v k=%d: hit %d is %+v, want %+v", p, k, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	if c := v.count(); c != n-n/50 {
+		t.Errorf("count %d", c)
+	}
+}
+
+func dot(a, b []float32) float32 {
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
