@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,7 +23,7 @@ func buildHerald(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Skip("no go command on the PATH to build herald with")
 	}
 	bin := filepath.Join(t.TempDir(), "herald")
 	cmd := exec.Command(goBin, "build", "-o", bin, ".")

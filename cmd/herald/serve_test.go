@@ -125,7 +125,9 @@ func TestSecretsNeverReachTheOutput(t *testing.T) {
 
 	var out, errOut syncWriter
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), []string{"serve"}, c.getenv, strings.NewReader(""), &out, &errOut) }()
+	go func() {
+		done <- run(context.Background(), []string{"serve"}, c.getenv, strings.NewReader(""), &out, &errOut)
+	}()
 	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
 	defer stop()
 	if _, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {

@@ -14,6 +14,7 @@ import (
 // response and into the edit that carries a deferred answer: each question
 // still gets its answer.
 func TestDiscordFaultsStillAnswer(t *testing.T) {
+	t.Parallel() // waits on the clock
 	callback := func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/callback") }
 	edit := func(r discordtest.Request) bool {
 		return r.Method == "PATCH" && strings.Contains(r.Path, "/messages/@original")
@@ -73,6 +74,7 @@ func TestDiscordFaultsStillAnswer(t *testing.T) {
 // TestDiscordDownForAWhile fails every try of one first response: the bot
 // gives up within the 3 s window, logs it, and answers the next question.
 func TestDiscordDownForAWhile(t *testing.T) {
+	t.Parallel() // waits on the clock
 	h := start(t, nil)
 	callback := func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/callback") }
 	h.fake.Fail(callback, 500, 0, 1000)
@@ -105,6 +107,7 @@ func TestDiscordDownForAWhile(t *testing.T) {
 // later than its own 3 s window allows. The bot does not wait it out past
 // the window, keeps serving, and answers the next question.
 func TestLongRateLimitGivesUpInTime(t *testing.T) {
+	t.Parallel() // waits on the clock
 	h := start(t, nil)
 	callback := func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/callback") }
 	h.fake.Fail(callback, 429, 1200*time.Millisecond, 4)
@@ -133,6 +136,7 @@ func TestLongRateLimitGivesUpInTime(t *testing.T) {
 // TestGatewayDropsMidAnswer drops the gateway while an answer is being
 // written: the session resumes and the answer still arrives.
 func TestGatewayDropsMidAnswer(t *testing.T) {
+	t.Parallel() // waits on the clock
 	release := make(chan struct{})
 	h := start(t, func(o *Options) {
 		o.Reconnect = true

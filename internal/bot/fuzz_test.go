@@ -34,7 +34,7 @@ var hostileSeeds = []string{
 var liveMention = regexp.MustCompile(`@[^\x{200b}]|<[^\x{200b}]|(?:^|[^\\])\]\(`)
 
 var (
-	ownLink  = regexp.MustCompile("<https?://[^<>\\s]*>")
+	ownLink  = regexp.MustCompile(`<https?://[^<>\s]*>`)
 	codeSpan = regexp.MustCompile("(?:^|[^\\\\])`[^`]*`")
 )
 

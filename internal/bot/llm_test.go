@@ -11,8 +11,8 @@ import (
 	"github.com/herald-news/herald/internal/rag"
 	"github.com/herald-news/herald/internal/rag/embed"
 	"github.com/herald-news/herald/internal/rag/llm"
-	"github.com/herald-news/herald/internal/rag/store"
 	"github.com/herald-news/herald/internal/rag/openaitest"
+	"github.com/herald-news/herald/internal/rag/store"
 )
 
 // withLLM answers through a grounded engine over the fake OpenAI server.
@@ -30,6 +30,7 @@ func withLLM(fake *openaitest.Server, timeout time.Duration) func(*Options) {
 var reMarkers = regexp.MustCompile(`\[(\d+)\]`)
 
 func TestLLMAnswersOnDiscordUnderEachFault(t *testing.T) {
+	t.Parallel() // waits on the clock
 	faults := []struct {
 		name  string
 		fault openaitest.Fault
@@ -89,6 +90,7 @@ func TestLLMAnswersOnDiscordUnderEachFault(t *testing.T) {
 }
 
 func TestStreamedAnswersAreEditedProgressively(t *testing.T) {
+	t.Parallel() // waits on the clock
 	fake := openaitest.New()
 	defer fake.Close()
 	fake.TokenDelay = 150 * time.Millisecond
@@ -128,6 +130,7 @@ func TestStreamedAnswersAreEditedProgressively(t *testing.T) {
 }
 
 func TestFollowUpsAreRewrittenByTheModel(t *testing.T) {
+	t.Parallel() // waits on the clock
 	fake := openaitest.New()
 	defer fake.Close()
 	h := start(t, withLLM(fake, 10*time.Second))

@@ -35,73 +35,89 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 	if m.Author == nil || m.Author.Bot || m.Author.ID == b.botID.Load().(string) {
 		return
 	}
+	ctx, cancel := context.WithTimeout(b.ctx, lookupTimeout)
+	defer cancel()
+	a, ok := b.addressed(ctx, m)
+	if !ok {
+		return
+	}
+	c := &call{command: a.command(), msg: m, user: m.Author.ID, received: received, arrived: arrived, channel: m.ChannelID}
+	if b.opts.LogContent {
+		c.logOptions = map[string]any{"question": a.question}
+	}
+	out := &channelOut{b: b, c: c}
+	if a.mentioned && !a.dm && a.where.kind != kindThread {
+		// A mention in a channel is answered in a thread started from it;
+		// one inside a thread is answered there.
+		out.thread = truncate(stripInvisible(strings.Join(strings.Fields(a.question), " ")), maxThreadName)
+	}
+	b.serve(c, command{name: c.command, handler: func(c *call) (job, error) {
+		if a.dm && !b.opts.DMs {
+			return job{}, refuse("Herald does not answer direct messages here. Use /ask in a server, or mention @Herald there.")
+		}
+		return b.messageJob(c, a.question, a.where.kind == kindThread)
+	}}, out)
+}
+
+// address is how a message speaks to Herald.
+type address struct {
+	// where is the channel it was written in.
+	where channelInfo
+	// dm is set for a direct message, mentioned for a mention of Herald.
+	dm, mentioned bool
+	// question is the message's text without the mention.
+	question string
+}
+
+func (a address) command() string {
+	switch {
+	case a.dm:
+		return "dm"
+	case !a.mentioned:
+		return "follow-up"
+	}
+	return "mention"
+}
+
+// addressed reports whether a message is for Herald (a DM, a mention, or
+// a follow-up in one of its threads), and how.
+func (b *Bot) addressed(ctx context.Context, m *discordgo.Message) (address, bool) {
 	botID := b.botID.Load().(string)
-	mentioned := false
+	var a address
 	for _, u := range m.Mentions {
 		if u != nil && u.ID == botID {
-			mentioned = true
+			a.mentioned = true
 		}
 	}
 	// Some Discord-compatible servers leave the mentions list empty.
 	if botID != "" && (strings.Contains(m.Content, "<@"+botID+">") || strings.Contains(m.Content, "<@!"+botID+">")) {
-		mentioned = true
+		a.mentioned = true
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, lookupTimeout)
-	defer cancel()
-	var where channelInfo
-	isDM := false
+	known := false
 	if m.GuildID == "" {
-		where, _ = b.channel(ctx, m.ChannelID)
-		isDM = where.kind != kindGuild && where.kind != kindThread
+		a.where, _ = b.channel(ctx, m.ChannelID)
+		a.dm = a.where.kind != kindGuild && a.where.kind != kindThread
+		known = true
 	}
-	if !isDM && !mentioned {
-		// A follow-up needs no mention in Herald's own thread: ask the
-		// thread itself whose it is (it is remembered).
-		if where.kind == kindUnknown {
-			where, _ = b.channel(ctx, m.ChannelID)
-		}
-		if !b.ownThread(where) {
-			return
-		}
+	if !a.dm && !known {
+		// What the channel is matters to a mention (thread or not) and to
+		// a message without one (a follow-up in Herald's own thread?):
+		// ask the channel itself (it is remembered).
+		a.where, _ = b.channel(ctx, m.ChannelID)
 	}
-	question := strings.TrimSpace(reMention.ReplaceAllStringFunc(m.Content, func(tok string) string {
+	if !a.dm && !a.mentioned && !b.ownThread(a.where) {
+		return a, false
+	}
+	a.question = strings.TrimSpace(reMention.ReplaceAllStringFunc(m.Content, func(tok string) string {
 		if strings.Contains(tok, botID) {
 			return ""
 		}
 		return tok
 	}))
-	followUp := !isDM && !mentioned
-	if question == "" && followUp {
-		return // content not delivered (no Message Content intent), or an empty message
+	if a.question == "" && !a.dm && !a.mentioned {
+		return a, false // content not delivered (no Message Content intent), or an empty message
 	}
-	c := &call{command: "mention", msg: m, user: m.Author.ID, received: received, arrived: arrived, channel: m.ChannelID}
-	switch {
-	case isDM:
-		c.command = "dm"
-	case followUp:
-		c.command = "follow-up"
-	}
-	if b.opts.LogContent {
-		c.logOptions = map[string]any{"question": question}
-	}
-	out := &channelOut{b: b, c: c}
-	if mentioned && !isDM {
-		if where.kind == kindUnknown {
-			where, _ = b.channel(ctx, m.ChannelID)
-		}
-		// A mention in a channel is answered in a thread started from it;
-		// one inside a thread is answered there.
-		if where.kind != kindThread {
-			out.thread = truncate(stripInvisible(strings.Join(strings.Fields(question), " ")), maxThreadName)
-		}
-	}
-	inThread := where.kind == kindThread
-	b.serve(c, command{name: c.command, handler: func(c *call) (job, error) {
-		if isDM && !b.opts.DMs {
-			return job{}, refuse("Herald does not answer direct messages here. Use /ask in a server, or mention @Herald there.")
-		}
-		return b.messageJob(c, question, inThread)
-	}}, out)
+	return a, true
 }
 
 // messageJob answers a message's question; in a thread, with the thread's

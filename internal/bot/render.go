@@ -14,7 +14,6 @@ import (
 
 // Discord's limits on what a message may hold.
 const (
-	maxContent          = 2000
 	maxEmbedTitle       = 256
 	maxEmbedDescription = 4096
 	maxEmbedFields      = 25
@@ -25,7 +24,6 @@ const (
 	maxEmbeds           = 10
 	maxChoices          = 25
 	maxChoiceName       = 100
-	maxChoiceValue      = 100
 	maxThreadName       = 100
 )
 

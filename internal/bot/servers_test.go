@@ -97,6 +97,7 @@ func latencyOf(line string) time.Duration {
 // answer that cannot be delivered ends within the answer's deadline and
 // is logged as such, and no answer slot stays held.
 func TestA429ThatNeverEndsNeverHoldsAnAnswer(t *testing.T) {
+	t.Parallel() // waits on the clock
 	typing := func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/typing") }
 	threads := func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/threads") }
 	channels := func(r discordtest.Request) bool { return strings.HasPrefix(r.Path, "/channels/") }
@@ -165,6 +166,7 @@ func TestA429ThatNeverEndsNeverHoldsAnAnswer(t *testing.T) {
 // up at once rather than wait, is logged as undelivered, and frees its
 // slot.
 func TestA429ThatNeverEndsOnInteractions(t *testing.T) {
+	t.Parallel() // waits on the clock
 	h := start(t, func(o *Options) {
 		o.FastReply = 10 * time.Millisecond
 		o.Engine = slowEngine{o.Engine, 100 * time.Millisecond}
@@ -191,6 +193,7 @@ func TestA429ThatNeverEndsOnInteractions(t *testing.T) {
 // logged or counted as answered, and quick replies report the time they
 // took.
 func TestOutcomesAndLatenciesAreTrue(t *testing.T) {
+	t.Parallel() // waits on the clock
 	h := start(t, func(o *Options) {
 		o.FastReply = 10 * time.Millisecond
 		o.Engine = slowEngine{o.Engine, 100 * time.Millisecond}
@@ -406,6 +409,7 @@ func TestFollowUpInAThreadFromBeforeARestart(t *testing.T) {
 // server: the new one answers a follow-up in the old one's thread, with the
 // thread's questions as context.
 func TestARestartedBotAnswersInItsOldThreads(t *testing.T) {
+	t.Parallel() // waits on the clock
 	h := start(t, nil)
 	h.fake.AddChannel(&discordgo.Channel{ID: channel, Type: discordgo.ChannelTypeGuildText, GuildID: guild})
 	h.mention("How much trade did Russia and China do?")
@@ -587,6 +591,7 @@ func TestServersThatRefuseEphemeralMessages(t *testing.T) {
 // it does not know gets the commands again with the basic fields only, and
 // the log names what was dropped.
 func TestStrictServersGetBasicCommands(t *testing.T) {
+	t.Parallel() // waits on the clock
 	fake := discordtest.New()
 	defer fake.Close()
 	fake.SetQuirks(discordtest.Quirks{StrictCommands: true})
@@ -629,6 +634,7 @@ func TestStrictServersGetBasicCommands(t *testing.T) {
 // TestA4000CloseForABadTokenNamesTheToken: a server that closes with 4000
 // rather than 4004 for a bad token still gets an exit that names the token.
 func TestA4000CloseForABadTokenNamesTheToken(t *testing.T) {
+	t.Parallel() // waits on the clock
 	fake := discordtest.New()
 	defer fake.Close()
 	fake.SetQuirks(discordtest.Quirks{BadTokenClose: 4000})
@@ -710,6 +716,7 @@ func TestServerErrorsOnDiscordKeepRepliesPrivate(t *testing.T) {
 // retry_after of 0, or of 1e300 seconds, is not sent the request again in
 // a tight loop.
 func TestRateLimitsOfNothingDoNotFlood(t *testing.T) {
+	t.Parallel() // waits on the clock
 	for _, body := range []string{`{"retry_after": 0, "global": false}`, `{"retry_after": 1e300}`, `{"retry_after": -5}`} {
 		t.Run(body, func(t *testing.T) {
 			var hits atomic.Int64

@@ -18,6 +18,9 @@ import (
 // no answer 0.007, and answers 0.671 of the questions whose page is left out
 // of the index).
 func TestSQuADRegression(t *testing.T) {
+	if testing.Short() {
+		t.Skip("300 SQuAD questions (-short)")
+	}
 	ds, err := LoadSQuAD(sharedtest.Path(t, "datasets/squad-v1.1-dev/dev-v1.1.json"))
 	if err != nil {
 		t.Fatal(err)

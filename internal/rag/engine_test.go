@@ -3,10 +3,11 @@ package rag_test
 import (
 	"context"
 	"errors"
-	"github.com/herald-news/herald/internal/rag"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-news/herald/internal/rag"
 )
 
 func TestAsk(t *testing.T) {

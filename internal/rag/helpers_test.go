@@ -2,9 +2,10 @@ package rag_test
 
 import (
 	"context"
-	"github.com/herald-news/herald/internal/rag"
 	"testing"
 	"time"
+
+	"github.com/herald-news/herald/internal/rag"
 
 	"github.com/herald-news/herald/internal/rag/embed"
 	"github.com/herald-news/herald/internal/rag/library"

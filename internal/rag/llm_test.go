@@ -3,11 +3,12 @@ package rag_test
 import (
 	"context"
 	"errors"
-	"github.com/herald-news/herald/internal/rag"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herald-news/herald/internal/rag"
 
 	"github.com/herald-news/herald/internal/rag/library"
 	"github.com/herald-news/herald/internal/rag/llm"

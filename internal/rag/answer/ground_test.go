@@ -42,7 +42,6 @@ func TestGroundAnswerPostProcessing(t *testing.T) {
 	}
 }
 
-
 func TestKeepCitations(t *testing.T) {
 	keep := func(n int) bool { return n == 2 || n == 3 }
 	if got := KeepCitations("A [1]. B [2, 3]. C [1-3]. D [Source 9].", keep); got != "A . B [2][3]. C [2][3]. D ." {

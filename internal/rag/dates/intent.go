@@ -138,123 +138,194 @@ func joinPhrase(a, b string) string {
 	return a + " … " + b
 }
 
-// matchFirst applies the first single-date pattern that matches.
-func (in *Intent) matchFirst(today time.Time, take func([]int), set func(from, to time.Time, lead string)) {
-	q := in.Query
-	group := func(m []int, i int) string {
-		if m[2*i] < 0 {
-			return ""
-		}
-		return q[m[2*i]:m[2*i+1]]
-	}
-	// latestOn resolves a month and day without a year to the latest such
-	// date not after today.
-	latestOn := func(month time.Month, day int) (time.Time, bool) {
-		for y := today.Year(); y >= today.Year()-1; y-- {
-			t := time.Date(y, month, day, 0, 0, 0, 0, time.UTC)
-			if t.Day() != day {
-				return t, false
-			}
-			if !t.After(today) {
-				return t, true
-			}
-		}
-		return time.Time{}, false
-	}
-	day := func(year string, month time.Month, d int) (time.Time, bool) {
-		if year == "" {
-			return latestOn(month, d)
-		}
-		y, _ := strconv.Atoi(year)
-		t := time.Date(y, month, d, 0, 0, 0, 0, time.UTC)
-		return t, t.Day() == d && t.Month() == month
-	}
+// matcher finds a single date in a question: in is what it has found,
+// q the question, today the reference day; take marks a phrase as used
+// and set applies a period with its lead word ("since", "before"…).
+type matcher struct {
+	in    *Intent
+	q     string
+	today time.Time
+	take  func([]int)
+	set   func(from, to time.Time, lead string)
+}
 
-	if m := reISO.FindStringSubmatchIndex(q); m != nil {
-		if t, err := time.Parse("2006-1-2", group(m, 2)); err == nil {
-			set(t, t, group(m, 1))
-			take(m[:2])
+// matchFirst applies the first single-date pattern that matches, from the
+// most precise (a day) to the least (a year).
+func (in *Intent) matchFirst(today time.Time, take func([]int), set func(from, to time.Time, lead string)) {
+	m := &matcher{in: in, q: in.Query, today: today, take: take, set: set}
+	for _, try := range []func() bool{m.isoDay, m.monthDay, m.dayMonth, m.monthYear, m.lastN, m.relative, m.monthOnly, m.year} {
+		if try() {
 			return
 		}
 	}
-	if m := reMonthDay.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 2), group(m, 4)) {
-		d, _ := strconv.Atoi(group(m, 3))
-		if t, ok := day(group(m, 4), monthNames[strings.ToLower(group(m, 2))], d); ok {
-			set(t, t, group(m, 1))
-			take(m[:2])
-			return
+}
+
+// group is submatch i of a match, or "".
+func (m *matcher) group(loc []int, i int) string {
+	if loc[2*i] < 0 {
+		return ""
+	}
+	return m.q[loc[2*i]:loc[2*i+1]]
+}
+
+// latestOn resolves a month and day without a year to the latest such
+// date not after today.
+func (m *matcher) latestOn(month time.Month, day int) (time.Time, bool) {
+	for y := m.today.Year(); y >= m.today.Year()-1; y-- {
+		t := time.Date(y, month, day, 0, 0, 0, 0, time.UTC)
+		if t.Day() != day {
+			return t, false
 		}
-		if d > 0 && d <= 31 {
-			in.Invalid = strings.TrimSpace(q[m[4]:m[1]])
+		if !t.After(m.today) {
+			return t, true
 		}
 	}
-	if m := reDayMonth.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 3), group(m, 4)) {
-		d, _ := strconv.Atoi(group(m, 2))
-		if t, ok := day(group(m, 4), monthNames[strings.ToLower(group(m, 3))], d); ok {
-			set(t, t, group(m, 1))
-			take(m[:2])
-			return
-		}
-		if d > 0 && d <= 31 {
-			in.Invalid = strings.TrimSpace(q[m[4]:m[1]])
-		}
+	return time.Time{}, false
+}
+
+// day is the date of a day and month, in year or, without one, the latest
+// such day not after today; ok is false for a day the month lacks.
+func (m *matcher) day(year string, month time.Month, d int) (time.Time, bool) {
+	if year == "" {
+		return m.latestOn(month, d)
 	}
-	if m := reMonthYear.FindStringSubmatchIndex(q); m != nil {
-		y, _ := strconv.Atoi(group(m, 3))
-		first := time.Date(y, monthNames[strings.ToLower(group(m, 2))], 1, 0, 0, 0, 0, time.UTC)
-		set(first, first.AddDate(0, 1, -1), group(m, 1))
-		take(m[:2])
-		return
+	y, _ := strconv.Atoi(year)
+	t := time.Date(y, month, d, 0, 0, 0, 0, time.UTC)
+	return t, t.Day() == d && t.Month() == month
+}
+
+// isoDay reads "2026-02-04".
+func (m *matcher) isoDay() bool {
+	loc := reISO.FindStringSubmatchIndex(m.q)
+	if loc == nil {
+		return false
 	}
-	if m := reLastN.FindStringSubmatchIndex(q); m != nil {
-		n, err := strconv.Atoi(group(m, 1))
-		if err != nil {
-			n = smallNumbers[strings.ToLower(group(m, 1))]
-		}
-		var from time.Time
-		// The last N days are N days, today included.
-		switch strings.ToLower(group(m, 2)) {
-		case "day":
-			from = today.AddDate(0, 0, 1-n)
-		case "week":
-			from = today.AddDate(0, 0, 1-7*n)
-		case "month":
-			from = today.AddDate(0, -n, 0)
-		default:
-			from = today.AddDate(-n, 0, 0)
-		}
-		in.Period = Period{From: from, To: today}
-		take(m[:2])
-		return
+	t, err := time.Parse("2006-1-2", m.group(loc, 2))
+	if err != nil {
+		return false
 	}
-	if m := reRelative.FindStringSubmatchIndex(q); m != nil {
-		in.Period = relativePeriod(strings.Join(strings.Fields(strings.ToLower(group(m, 1))), " "), today)
-		take(m[:2])
-		return
+	m.set(t, t, m.group(loc, 1))
+	m.take(loc[:2])
+	return true
+}
+
+// monthDay reads "February 4, 2026" and "Feb 4".
+func (m *matcher) monthDay() bool {
+	loc := reMonthDay.FindStringSubmatchIndex(m.q)
+	if loc == nil || verbMay(m.group(loc, 2), m.group(loc, 4)) {
+		return false
 	}
-	if m := reMonthOnly.FindStringSubmatchIndex(q); m != nil && !verbMay(group(m, 2), "") {
-		month := monthNames[strings.ToLower(group(m, 2))]
-		first := time.Date(today.Year(), month, 1, 0, 0, 0, 0, time.UTC)
-		if first.After(today) {
-			first = first.AddDate(-1, 0, 0)
-		}
-		set(first, first.AddDate(0, 1, -1), group(m, 1))
-		take(m[:2])
-		return
+	return m.dayOf(loc, m.group(loc, 2), m.group(loc, 3), m.group(loc, 4), loc[4])
+}
+
+// dayMonth reads "4 February 2026" and "4th of Feb".
+func (m *matcher) dayMonth() bool {
+	loc := reDayMonth.FindStringSubmatchIndex(m.q)
+	if loc == nil || verbMay(m.group(loc, 3), m.group(loc, 4)) {
+		return false
 	}
-	if m := reYear.FindStringSubmatchIndex(q); m != nil {
-		y, _ := strconv.Atoi(group(m, 2))
-		// "in 2000 homes" counts homes; "in 1987 the Bundesbank" is a year.
-		countsSomething := false
-		if w := reNextWord.FindStringSubmatch(q[m[1]:]); w != nil && !yearFollowers[w[1]] {
-			countsSomething = true
-		}
-		if y >= 1800 && y <= 2200 && !countsSomething {
-			first := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
-			set(first, first.AddDate(1, 0, -1), group(m, 1))
-			take(m[:2])
-		}
+	return m.dayOf(loc, m.group(loc, 3), m.group(loc, 2), m.group(loc, 4), loc[4])
+}
+
+// dayOf applies a matched day of a month, or records it as invalid (such
+// as "February 30"), from invalidAt on.
+func (m *matcher) dayOf(loc []int, month, day, year string, invalidAt int) bool {
+	d, _ := strconv.Atoi(day)
+	if t, ok := m.day(year, monthNames[strings.ToLower(month)], d); ok {
+		m.set(t, t, m.group(loc, 1))
+		m.take(loc[:2])
+		return true
 	}
+	if d > 0 && d <= 31 {
+		m.in.Invalid = strings.TrimSpace(m.q[invalidAt:loc[1]])
+	}
+	return false
+}
+
+// monthYear reads "March 1987".
+func (m *matcher) monthYear() bool {
+	loc := reMonthYear.FindStringSubmatchIndex(m.q)
+	if loc == nil {
+		return false
+	}
+	y, _ := strconv.Atoi(m.group(loc, 3))
+	first := time.Date(y, monthNames[strings.ToLower(m.group(loc, 2))], 1, 0, 0, 0, 0, time.UTC)
+	m.set(first, first.AddDate(0, 1, -1), m.group(loc, 1))
+	m.take(loc[:2])
+	return true
+}
+
+// lastN reads "the past 3 days", "the last two weeks": N days, today
+// included.
+func (m *matcher) lastN() bool {
+	loc := reLastN.FindStringSubmatchIndex(m.q)
+	if loc == nil {
+		return false
+	}
+	n, err := strconv.Atoi(m.group(loc, 1))
+	if err != nil {
+		n = smallNumbers[strings.ToLower(m.group(loc, 1))]
+	}
+	var from time.Time
+	switch strings.ToLower(m.group(loc, 2)) {
+	case "day":
+		from = m.today.AddDate(0, 0, 1-n)
+	case "week":
+		from = m.today.AddDate(0, 0, 1-7*n)
+	case "month":
+		from = m.today.AddDate(0, -n, 0)
+	default:
+		from = m.today.AddDate(-n, 0, 0)
+	}
+	m.in.Period = Period{From: from, To: m.today}
+	m.take(loc[:2])
+	return true
+}
+
+// relative reads "yesterday", "last week", "this month".
+func (m *matcher) relative() bool {
+	loc := reRelative.FindStringSubmatchIndex(m.q)
+	if loc == nil {
+		return false
+	}
+	m.in.Period = relativePeriod(strings.Join(strings.Fields(strings.ToLower(m.group(loc, 1))), " "), m.today)
+	m.take(loc[:2])
+	return true
+}
+
+// monthOnly reads "in March": the latest March not after today.
+func (m *matcher) monthOnly() bool {
+	loc := reMonthOnly.FindStringSubmatchIndex(m.q)
+	if loc == nil || verbMay(m.group(loc, 2), "") {
+		return false
+	}
+	month := monthNames[strings.ToLower(m.group(loc, 2))]
+	first := time.Date(m.today.Year(), month, 1, 0, 0, 0, 0, time.UTC)
+	if first.After(m.today) {
+		first = first.AddDate(-1, 0, 0)
+	}
+	m.set(first, first.AddDate(0, 1, -1), m.group(loc, 1))
+	m.take(loc[:2])
+	return true
+}
+
+// year reads "in 1987" (but not "in 2000 homes", which counts homes).
+func (m *matcher) year() bool {
+	loc := reYear.FindStringSubmatchIndex(m.q)
+	if loc == nil {
+		return false
+	}
+	y, _ := strconv.Atoi(m.group(loc, 2))
+	if w := reNextWord.FindStringSubmatch(m.q[loc[1]:]); w != nil && !yearFollowers[w[1]] {
+		return false
+	}
+	if y < 1800 || y > 2200 {
+		return false
+	}
+	first := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	m.set(first, first.AddDate(1, 0, -1), m.group(loc, 1))
+	m.take(loc[:2])
+	return true
 }
 
 // verbMay reports whether a matched month is more likely the verb "may":

@@ -3,11 +3,12 @@ package embed
 import (
 	"context"
 	"fmt"
-	"github.com/herald-news/herald/internal/rag/analysis"
 	"hash/fnv"
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/herald-news/herald/internal/rag/analysis"
 )
 
 // DefaultLocalDimension is the vector length of the local embedder.

@@ -218,7 +218,9 @@ func (l *Client) stream(ctx context.Context, req ChatRequest, max int) (ChatResu
 	if reasoningModel(l.cfg.ChatModel) {
 		creq.MaxCompletionTokens = max
 	} else {
-		creq.MaxTokens = max
+		// max_tokens, not max_completion_tokens: the OpenAI-compatible
+		// servers (Ollama, vLLM, llama.cpp) read only the first.
+		creq.MaxTokens = max   //lint:ignore SA1019 see above
 		creq.Temperature = 0.1 // 0 would be omitted from the request
 	}
 	if !l.noStreamOptions.Load() {

@@ -1,0 +1,64 @@
+package analysis
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// ForEachWord calls fn with each lower-cased word of text. Words are runs of
+// letters and digits; a period or comma between digits stays inside a number
+// (1.5, 200,000), an apostrophe ends a word and drops a trailing "s".
+func ForEachWord(text string, fn func(string)) {
+	forEachWordBytes(text, func(b []byte) { fn(string(b)) })
+}
+
+// forEachWordBytes is ForEachWord with the word in a buffer that is reused
+// after fn returns.
+func forEachWordBytes(text string, fn func([]byte)) {
+	var arr [64]byte
+	buf := arr[:0]
+	flush := func() {
+		if len(buf) == 0 {
+			return
+		}
+		if len(buf) > 1 || (buf[0] >= '0' && buf[0] <= '9') {
+			fn(buf)
+		}
+		buf = buf[:0]
+	}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		switch {
+		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
+			buf = append(buf, byte(r))
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			buf = append(buf, byte(r+'a'-'A'))
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		case (r == '.' || r == ',') && len(buf) > 0 && isDigit(buf[len(buf)-1]) && i+1 < len(text) && isDigit(text[i+1]):
+			if r == '.' {
+				buf = append(buf, '.')
+			}
+		case r == '\'' || r == '’':
+			flush()
+			// Skip a possessive "s".
+			if i+size < len(text) && (text[i+size] == 's' || text[i+size] == 'S') &&
+				(i+size+1 == len(text) || !isWordByte(text[i+size+1])) {
+				i += size + 1
+				continue
+			}
+		case r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF || r == 0xAD:
+			// Zero-width characters and soft hyphens never split a word.
+		default:
+			flush()
+		}
+		i += size
+	}
+	flush()
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b >= utf8.RuneSelf
+}
