@@ -15,6 +15,7 @@ import (
 	"github.com/herald-news/herald/internal/corpus"
 	"github.com/herald-news/herald/internal/rag"
 	"github.com/herald-news/herald/internal/rag/llm"
+	"github.com/herald-news/herald/internal/rag/store/weaviate"
 	"github.com/herald-news/herald/internal/rag/summary"
 	"github.com/joho/godotenv"
 )
@@ -48,6 +49,29 @@ type config struct {
 	CheckpointEvery time.Duration
 	// LogLevel is debug, info, warn or error (HERALD_LOG_LEVEL).
 	LogLevel slog.Level
+
+	// Store keeps the store of record in the data directory ("embedded",
+	// the default) or on a Weaviate cluster ("weaviate") (HERALD_STORE,
+	// --store).
+	Store string
+	// Weaviate: the nodes (WEAVIATE_URL, comma-separated; calls move to
+	// the next when one fails), the API key (WEAVIATE_API_KEY, never
+	// logged), the collections' prefix (HERALD_WEAVIATE_PREFIX), the
+	// replication factor and shard count of new collections
+	// (HERALD_WEAVIATE_REPLICAS, HERALD_WEAVIATE_SHARDS), the write and read
+	// consistency (HERALD_WEAVIATE_WRITE_CONSISTENCY,
+	// HERALD_WEAVIATE_READ_CONSISTENCY: ONE, QUORUM or ALL), and the
+	// deadlines of a query and of a write (HERALD_WEAVIATE_TIMEOUT,
+	// HERALD_WEAVIATE_WRITE_TIMEOUT).
+	WeaviateURLs                                      []string
+	WeaviateAPIKey                                    string
+	WeaviatePrefix                                    string
+	WeaviateReplicas, WeaviateShards                  int
+	WeaviateWriteConsistency, WeaviateReadConsistency string
+	WeaviateTimeout, WeaviateWriteTimeout             time.Duration
+	// ShardID and ShardCount split Discord's servers among replicas of
+	// herald serve (HERALD_SHARD_ID, HERALD_SHARD_COUNT).
+	ShardID, ShardCount int
 
 	// Discord: the bot token (DISCORD_TOKEN, never logged), application
 	// (DISCORD_APP_ID, else taken from READY), server for instant command
@@ -120,6 +144,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TopK:            rag.DefaultK,
 		CheckpointEvery: 30 * time.Second,
 		LogLevel:        slog.LevelInfo,
+		Store:           storeEmbedded,
+
+		WeaviatePrefix:           "Herald",
+		WeaviateReplicas:         1,
+		WeaviateShards:           1,
+		WeaviateWriteConsistency: "QUORUM",
+		WeaviateReadConsistency:  "ONE",
+		WeaviateTimeout:          10 * time.Second,
+		WeaviateWriteTimeout:     time.Minute,
+		ShardCount:               1,
 
 		DiscordAPIURL:         bot.DefaultAPIURL,
 		DiscordMessageContent: true,
@@ -157,6 +191,33 @@ func loadConfig(getenv func(string) string) (config, error) {
 	env("HERALD_TOP_K", func(v string) error { n, err := positiveInt64(v); cfg.TopK = int(n); return err })
 	env("HERALD_CHECKPOINT_EVERY", func(v string) (err error) { cfg.CheckpointEvery, err = positiveDuration(v); return err })
 	env("HERALD_LOG_LEVEL", func(v string) error { return cfg.LogLevel.UnmarshalText([]byte(v)) })
+	env("HERALD_STORE", func(v string) error { return cfg.setStore(v) })
+	env("WEAVIATE_URL", func(v string) error {
+		cfg.WeaviateURLs = nil
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				cfg.WeaviateURLs = append(cfg.WeaviateURLs, u)
+			}
+		}
+		return nil
+	})
+	env("WEAVIATE_API_KEY", func(v string) error { cfg.WeaviateAPIKey = v; return nil })
+	env("HERALD_WEAVIATE_PREFIX", func(v string) error { cfg.WeaviatePrefix = v; return nil })
+	env("HERALD_WEAVIATE_REPLICAS", func(v string) error { n, err := positiveInt64(v); cfg.WeaviateReplicas = int(n); return err })
+	env("HERALD_WEAVIATE_SHARDS", func(v string) error { n, err := positiveInt64(v); cfg.WeaviateShards = int(n); return err })
+	env("HERALD_WEAVIATE_WRITE_CONSISTENCY", func(v string) (err error) { cfg.WeaviateWriteConsistency, err = consistency(v); return err })
+	env("HERALD_WEAVIATE_READ_CONSISTENCY", func(v string) (err error) { cfg.WeaviateReadConsistency, err = consistency(v); return err })
+	env("HERALD_WEAVIATE_TIMEOUT", func(v string) (err error) { cfg.WeaviateTimeout, err = positiveDuration(v); return err })
+	env("HERALD_WEAVIATE_WRITE_TIMEOUT", func(v string) (err error) { cfg.WeaviateWriteTimeout, err = positiveDuration(v); return err })
+	env("HERALD_SHARD_ID", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a whole number, 0 or more")
+		}
+		cfg.ShardID = n
+		return nil
+	})
+	env("HERALD_SHARD_COUNT", func(v string) error { n, err := positiveInt64(v); cfg.ShardCount = int(n); return err })
 	env("DISCORD_TOKEN", func(v string) error { cfg.DiscordToken = v; return nil })
 	env("DISCORD_APP_ID", func(v string) error { cfg.DiscordAppID = v; return nil })
 	env("DISCORD_GUILD_ID", func(v string) error { cfg.DiscordGuildID = v; return nil })
@@ -202,10 +263,48 @@ func loadConfig(getenv func(string) string) (config, error) {
 	env("HERALD_DAILY_TOKENS_PER_USER", func(v string) error { n, err := positiveInt64(v); cfg.DailyTokensPerUser = int(n); return err })
 	env("HERALD_LLM_TIMEOUT", func(v string) (err error) { cfg.LLMTimeout, err = positiveDuration(v); return err })
 	env("HERALD_SUMMARY_TOKENS", func(v string) error { n, err := positiveInt64(v); cfg.SummaryTokens = int(n); return err })
+	if cfg.ShardID >= cfg.ShardCount {
+		errs = append(errs, fmt.Errorf("HERALD_SHARD_ID=%d: want a shard below HERALD_SHARD_COUNT=%d", cfg.ShardID, cfg.ShardCount))
+	}
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return cfg, nil
+}
+
+// The stores of record HERALD_STORE names.
+const (
+	storeEmbedded = "embedded"
+	storeWeaviate = "weaviate"
+)
+
+// setStore chooses the store of record.
+func (c *config) setStore(v string) error {
+	switch v = strings.ToLower(strings.TrimSpace(v)); v {
+	case storeEmbedded, storeWeaviate:
+		c.Store = v
+		return nil
+	}
+	return fmt.Errorf("want %s or %s", storeEmbedded, storeWeaviate)
+}
+
+// consistency reads a Weaviate consistency level.
+func consistency(v string) (string, error) {
+	switch v = strings.ToUpper(v); v {
+	case "ONE", "QUORUM", "ALL":
+		return v, nil
+	}
+	return "", fmt.Errorf("want ONE, QUORUM or ALL")
+}
+
+// weaviateConfig is the Weaviate part of the configuration.
+func (c config) weaviateConfig(log *slog.Logger) *weaviate.Config {
+	return &weaviate.Config{
+		URLs: c.WeaviateURLs, APIKey: c.WeaviateAPIKey, Prefix: c.WeaviatePrefix,
+		Replicas: c.WeaviateReplicas, Shards: c.WeaviateShards,
+		WriteConsistency: c.WeaviateWriteConsistency, ReadConsistency: c.WeaviateReadConsistency,
+		Timeout: c.WeaviateTimeout, WriteTimeout: c.WeaviateWriteTimeout, Log: log,
+	}
 }
 
 func positiveDuration(v string) (time.Duration, error) {

@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,5 +33,35 @@ func TestTheProcessEnvironmentIsNeverRead(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the server in the process environment got %d requests", n)
+	}
+}
+
+// TestEveryVariableIsDocumented: each variable loadConfig reads is in
+// .env.example and in the README's table.
+func TestEveryVariableIsDocumented(t *testing.T) {
+	src, err := os.ReadFile("config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`env\("([A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(names) < 40 {
+		t.Fatalf("found %d variables in config.go", len(names))
+	}
+	for _, m := range names {
+		name := m[1]
+		if !regexp.MustCompile(`(?m)^# ` + name + `=`).Match(example) {
+			t.Errorf("%s is not in .env.example", name)
+		}
+		if !strings.Contains(string(readme), "| `"+name+"` |") {
+			t.Errorf("%s is not in the README's configuration table", name)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/herald-news/herald/internal/rag/library"
 	"github.com/herald-news/herald/internal/rag/llm"
 	"github.com/herald-news/herald/internal/rag/store/embedded"
+	"github.com/herald-news/herald/internal/rag/store/weaviate"
 )
 
 // app is one invocation of herald.
@@ -49,10 +50,14 @@ func (a *app) setupLLM(ctx context.Context) error {
 
 // libraryConfig is where the index is kept and how it is built.
 func (a *app) libraryConfig() library.Config {
-	return library.Config{
+	cfg := library.Config{
 		Dir: a.cfg.DataDir, Embedder: a.embed, ChunkWords: a.cfg.ChunkWords, Corpus: a.cfg.Corpus,
 		RequireIndex: a.cfg.DataDirSet, MaxFileBytes: a.cfg.MaxFileBytes, CheckpointEvery: a.cfg.CheckpointEvery, Log: a.log,
 	}
+	if a.cfg.Store == storeWeaviate {
+		cfg.Weaviate = a.cfg.weaviateConfig(a.log)
+	}
+	return cfg
 }
 
 // openLibrary opens the data directory's index: the index there, else
@@ -64,6 +69,11 @@ func (a *app) openLibrary(ctx context.Context) (*library.Library, error) {
 	}
 	if lib.Sample() {
 		a.log.Info("no index in the data directory: answering from the built-in sample corpus; run 'herald ingest PATH' to index your own articles", "data", a.cfg.DataDir)
+	}
+	if a.cfg.Store == storeWeaviate {
+		if st, err := lib.Archive().Stats(ctx); err == nil && st.Articles == 0 {
+			a.log.Warn("the Weaviate collections hold no article yet: run 'herald ingest PATH' or 'herald copy' to fill them", "where", lib.Where())
+		}
 	}
 	return lib, nil
 }
@@ -117,6 +127,17 @@ func (a *app) explain(err error) error {
 	case errors.As(err, &version):
 		return fmt.Errorf("%w: re-index with `herald ingest --reindex PATH…`", err)
 	}
+	var wmismatch *weaviate.MismatchError
+	switch {
+	case errors.As(err, &wmismatch):
+		return fmt.Errorf("%w: configure the embedder and chunk length they were built with, or build new collections under another HERALD_WEAVIATE_PREFIX", err)
+	case errors.Is(err, weaviate.ErrNoURL):
+		return fmt.Errorf("HERALD_STORE=weaviate needs WEAVIATE_URL, the address of a node (several, comma-separated, for failover)")
+	case errors.Is(err, weaviate.ErrUnauthorized):
+		return fmt.Errorf("%w: check WEAVIATE_API_KEY", err)
+	case errors.Is(err, library.ErrNoWeaviate):
+		return fmt.Errorf("%w: set WEAVIATE_URL (and WEAVIATE_API_KEY when the cluster asks for one)", err)
+	}
 	var dim *llm.DimensionError
 	if errors.As(err, &dim) {
 		return fmt.Errorf("%w: re-index with `herald ingest --reindex PATH…`", err)
@@ -154,6 +175,7 @@ func newFlagSet(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
 		cfg.DataDir, cfg.DataDirSet = v, true
 		return nil
 	})
+	fs.Func("store", "store of record: `embedded` (the data directory) or weaviate (HERALD_STORE)", cfg.setStore)
 	return fs
 }
 

@@ -8,6 +8,7 @@
 //	herald summary (--article ID|TITLE | --topic TEXT | --date DATE[..DATE]) [--json]
 //	herald sources [--json] [--k N] QUESTION
 //	herald check [--data DIR]
+//	herald copy [--data DIR]
 //	herald chat
 //	herald serve
 //	herald eval squad [--limit N] [--seed N] [--retrieval MODES] [--unanswerable] [--json] PATH
@@ -72,13 +73,15 @@ Usage:
   herald summary --date DATE[..DATE] [--json]          summarise a day or a range ("2026-02-04", "last week")
   herald ingest [--strict] [--reindex] PATH...         index article files and directories
   herald check                                         verify the index's integrity
+  herald copy                                          copy the data directory's index into Weaviate (WEAVIATE_URL)
   herald chat                                          try the bot's commands at a prompt
   herald serve                                         run the Discord bot (needs DISCORD_TOKEN; see README)
   herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH
                                                        measure retrieval and answers on SQuAD v1.1 dev
   herald help                                          show this help
 
-Common flags: --data DIR (index directory, default ./herald-data, or HERALD_DATA).
+Common flags: --data DIR (index directory, default ./herald-data, or HERALD_DATA);
+  --store embedded|weaviate (HERALD_STORE: the data directory, or a Weaviate cluster at WEAVIATE_URL).
 With no index and no HERALD_CORPUS, herald answers from its built-in sample corpus.
 `
 
@@ -119,6 +122,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return app.eval(ctx, rest)
 	case "check":
 		return app.check(ctx, rest)
+	case "copy":
+		return app.copyIndex(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/internal/bot"
+	"github.com/herald-news/herald/internal/replicas"
 )
 
 // serve runs the Discord bot until SIGINT or SIGTERM.
@@ -29,7 +30,8 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	opts := bot.Options{
 		Token: a.cfg.DiscordToken, AppID: a.cfg.DiscordAppID, GuildID: a.cfg.DiscordGuildID, APIURL: a.cfg.DiscordAPIURL,
 		MessageContent: a.cfg.DiscordMessageContent, DMs: a.cfg.DMs,
-		Engine: a.engineFor(lib), Library: lib.Archive(), DataDir: a.cfg.DataDir,
+		ShardID: a.cfg.ShardID, ShardCount: a.cfg.ShardCount,
+		Engine: a.engineFor(lib), Library: lib.Archive(), DataDir: a.cfg.DataDir, StoreReady: lib.Ready,
 		IndexBytes: func() int64 {
 			if info, err := os.Stat(snapshot); err == nil {
 				return info.Size()
@@ -40,6 +42,17 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		MaxConcurrent: a.cfg.MaxConcurrent, Queue: a.cfg.Queue, MaxQuestion: a.cfg.MaxQuestion,
 		AnswerTimeout: a.cfg.AnswerTimeout, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		LogContent: a.cfg.LogContent, Reconnect: true, RefTime: a.now, Log: a.log,
+	}
+	// Replicas on one Weaviate share the votes and the token budget there.
+	if w, ok := lib.Weaviate(); ok {
+		state, err := replicas.Open(ctx, w)
+		if err != nil {
+			return a.explain(err)
+		}
+		opts.Feedback, opts.IndexBytes = state, nil
+		if a.llm != nil {
+			a.llm.ShareBudget(state, a.log)
+		}
 	}
 	if a.llm != nil && a.cfg.ChatModel != "" {
 		opts.Rewriter = a.llm

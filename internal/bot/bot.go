@@ -73,8 +73,20 @@ type Options struct {
 	Reindexer Reindexer
 	// IndexBytes reports the index's size on disk for /stats.
 	IndexBytes func() int64
-	// DataDir holds feedback.jsonl.
+	// DataDir holds feedback.jsonl, unless Feedback is set.
 	DataDir string
+	// Feedback keeps the votes on answers where every replica shares
+	// them; nil keeps them in DataDir.
+	Feedback FeedbackLog
+	// StoreReady reports whether the store of record answers, for
+	// /healthz; nil when it is in the process.
+	StoreReady func(context.Context) error
+
+	// ShardID and ShardCount split the servers among replicas: Discord
+	// sends each replica the events of its shard's servers (and direct
+	// messages to shard 0). Shard 0 registers the commands. ShardCount 0
+	// or 1 is one replica for all.
+	ShardID, ShardCount int
 
 	// RatePerMinute and RateBurst set each user's question budget.
 	RatePerMinute float64
@@ -167,7 +179,7 @@ type Bot struct {
 	limiter  *userLimiter
 	gate     *gate
 	answers  *answerStore
-	feedback *feedbackLog
+	feedback FeedbackLog
 	metrics  *metrics
 	threads  *threads
 	// commands is the command table, by route; registered lists what
@@ -210,9 +222,16 @@ func New(opts Options) (*Bot, error) {
 	if opts.Engine == nil || opts.Library == nil {
 		return nil, errors.New("bot: Engine and Library are required")
 	}
-	fb, err := openFeedback(opts.DataDir)
-	if err != nil {
-		return nil, err
+	if opts.ShardCount > 1 && (opts.ShardID < 0 || opts.ShardID >= opts.ShardCount) {
+		return nil, fmt.Errorf("bot: shard %d of %d: the shard ID must be from 0 to %d", opts.ShardID, opts.ShardCount, opts.ShardCount-1)
+	}
+	fb := opts.Feedback
+	if fb == nil {
+		f, err := openFeedback(opts.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		fb = f
 	}
 	m := newMetrics()
 	if opts.LLMUsage != nil {
@@ -237,6 +256,9 @@ func New(opts Options) (*Bot, error) {
 	s.ShouldRetryOnRateLimit = false
 	s.MaxRestRetries = 0
 	s.StateEnabled = false
+	if opts.ShardCount > 1 {
+		s.ShardID, s.ShardCount = opts.ShardID, opts.ShardCount
+	}
 	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
 	if opts.MessageContent {
 		s.Identify.Intents |= discordgo.IntentsMessageContent

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bufio"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -31,6 +32,19 @@ type FeedbackCitation struct {
 	Title string `json:"title"`
 	Date  string `json:"date"`
 	URL   string `json:"url,omitempty"`
+}
+
+// FeedbackLog keeps the votes on answers. The default is a file in
+// Options.DataDir; replicas of the bot share one elsewhere
+// (Options.Feedback), so that every vote counts once and a user's hash is
+// the same on each.
+type FeedbackLog interface {
+	// Record stores a vote, its user already hashed.
+	Record(ctx context.Context, fb Feedback) error
+	// Counts reports the votes so far.
+	Counts(ctx context.Context) (up, down int, err error)
+	// UserHash is a keyed hash of a Discord user ID, never the ID itself.
+	UserHash(userID string) string
 }
 
 // feedbackLog appends feedback to a JSON Lines file and counts votes.
@@ -85,15 +99,15 @@ func (f *feedbackLog) count(vote string) {
 	}
 }
 
-// userHash is a keyed hash of a user ID.
-func (f *feedbackLog) userHash(userID string) string {
+// UserHash is a keyed hash of a user ID.
+func (f *feedbackLog) UserHash(userID string) string {
 	m := hmac.New(sha256.New, f.key)
 	m.Write([]byte(userID))
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 
-// record appends one vote.
-func (f *feedbackLog) record(fb Feedback) error {
+// Record appends one vote.
+func (f *feedbackLog) Record(_ context.Context, fb Feedback) error {
 	line, err := json.Marshal(fb)
 	if err != nil {
 		return err
@@ -115,8 +129,9 @@ func (f *feedbackLog) record(fb Feedback) error {
 	return nil
 }
 
-func (f *feedbackLog) counts() (up, down int) {
+// Counts reports the votes in the file.
+func (f *feedbackLog) Counts(context.Context) (up, down int, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.up, f.down
+	return f.up, f.down, nil
 }

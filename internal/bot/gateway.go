@@ -69,8 +69,11 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Info("connected to Discord; invite Herald with this link", "invite", b.InviteURL())
 	}
 	// Commands registered earlier keep working, and mentions and DMs need
-	// none: a failed registration is reported, not fatal.
-	if err := b.registerCommands(b.ctx); err != nil {
+	// none: a failed registration is reported, not fatal. One replica, the
+	// first shard, registers them for all.
+	if b.opts.ShardCount > 1 && b.opts.ShardID != 0 {
+		b.log.Info("Herald is on Discord; shard 0 registers the commands", "shard", b.opts.ShardID, "shards", b.opts.ShardCount)
+	} else if err := b.registerCommands(b.ctx); err != nil {
 		b.metrics.errors.WithLabelValues("discord").Inc()
 		b.log.Error("the slash commands could not be registered; mentions and DMs still work", "err", err)
 	} else {

@@ -148,7 +148,7 @@ func (b *Bot) askJob(c *call, question string, private bool) (job, error) {
 	if err := b.checkQuestion(question); err != nil {
 		return job{}, err
 	}
-	asker := b.feedback.userHash(c.user)
+	asker := b.feedback.UserHash(c.user)
 	return job{limited: true, gated: true, private: private, run: func(ctx context.Context, stream func(string)) (reply, error) {
 		var acc strings.Builder
 		a, err := b.opts.Engine.Ask(ctx, question, rag.AskOptions{Asker: asker, OnDelta: func(d string) {
@@ -365,7 +365,10 @@ func (b *Bot) stats(ctx context.Context) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	up, down := b.feedback.counts()
+	up, down, err := b.feedback.Counts(ctx)
+	if err != nil {
+		return reply{}, fmt.Errorf("counting the feedback: %w", err)
+	}
 	llm := "off (offline answers)"
 	if b.opts.LLMUsage != nil {
 		u := b.opts.LLMUsage()
@@ -422,7 +425,7 @@ func (b *Bot) handleReindex(*call) (job, error) {
 func (b *Bot) handleSourcesButton(c *call) (job, error) {
 	data, _ := componentData(c.in)
 	key := strings.TrimPrefix(data.CustomID, "sources:")
-	return job{private: true, run: func(context.Context, func(string)) (reply, error) {
+	return job{private: true, run: func(ctx context.Context, _ func(string)) (reply, error) {
 		a, ok := b.answers.get(key)
 		if !ok {
 			return notice("This answer is too old for its sources to be shown; please ask again.", colourMissing, outcomeExpired), nil
@@ -431,7 +434,7 @@ func (b *Bot) handleSourcesButton(c *call) (job, error) {
 	}}, nil
 }
 
-// handleVote records a 👍 or 👎 on an answer in feedback.jsonl.
+// handleVote records a 👍 or 👎 on an answer in the feedback log.
 func (b *Bot) handleVote(c *call) (job, error) {
 	data, _ := componentData(c.in)
 	parts := strings.SplitN(data.CustomID, ":", 3)
@@ -439,8 +442,8 @@ func (b *Bot) handleVote(c *call) (job, error) {
 		return job{}, refuse("This button is not one of Herald's.")
 	}
 	vote, key := parts[1], parts[2]
-	user := b.feedback.userHash(c.user)
-	return job{private: true, run: func(context.Context, func(string)) (reply, error) {
+	user := b.feedback.UserHash(c.user)
+	return job{private: true, run: func(ctx context.Context, _ func(string)) (reply, error) {
 		a, ok := b.answers.get(key)
 		if !ok {
 			return notice("This answer is too old to take feedback; thank you all the same.", colourMissing, outcomeExpired), nil
@@ -452,7 +455,7 @@ func (b *Bot) handleVote(c *call) (job, error) {
 		for _, ct := range a.Citations {
 			fb.Citations = append(fb.Citations, FeedbackCitation{N: ct.N, Title: ct.Title, Date: ct.Day(), URL: ct.URL})
 		}
-		if err := b.feedback.record(fb); err != nil {
+		if err := b.feedback.Record(ctx, fb); err != nil {
 			b.metrics.errors.WithLabelValues("feedback").Inc()
 			b.log.Error("recording feedback", "err", err)
 			return notice("Sorry, your feedback could not be saved.", colourError, outcomeError), nil

@@ -126,7 +126,7 @@ func (b *Bot) messageJob(c *call, question string, inThread bool) (job, error) {
 	if err := b.checkQuestion(question); err != nil {
 		return job{}, err
 	}
-	asker := b.feedback.userHash(c.user)
+	asker := b.feedback.UserHash(c.user)
 	return job{limited: true, gated: true, run: func(ctx context.Context, _ func(string)) (reply, error) {
 		full := question
 		if inThread {

@@ -16,6 +16,7 @@ import (
 	"github.com/herald-news/herald/internal/rag"
 	"github.com/herald-news/herald/internal/rag/embed"
 	"github.com/herald-news/herald/internal/rag/library"
+	"github.com/herald-news/herald/internal/rag/store/weaviate"
 )
 
 // Options shapes an evaluation run.
@@ -31,6 +32,9 @@ type Options struct {
 	// Embedder embeds the dataset and the questions (default: the local
 	// embedder).
 	Embedder embed.Embedder
+	// Weaviate, when set, builds the dataset's index in collections of its
+	// own on this cluster, dropped at the end, rather than in memory.
+	Weaviate *weaviate.Config
 	// Progress, when set, is told how many questions of how many are done.
 	Progress func(done, total int)
 	// Unanswerable also measures how often Herald answers a question whose
@@ -48,6 +52,8 @@ type Report struct {
 	Limit     int    `json:"limit"`
 	Seed      uint64 `json:"seed"`
 	Embedder  string `json:"embedder"`
+	// Store is the backend the index was built in: embedded or weaviate.
+	Store string `json:"store"`
 	// IngestSeconds is the time taken to build the index.
 	IngestSeconds float64 `json:"ingest_seconds"`
 	Modes         []Mode  `json:"modes"`
@@ -106,14 +112,18 @@ func Run(ctx context.Context, ds Dataset, opts Options) (Report, error) {
 	}
 	items := Sample(ds.Items, opts.Limit, opts.Seed)
 	start := time.Now()
-	engine, st, err := build(ctx, opts, ds.Articles)
+	engine, st, drop, err := build(ctx, opts, ds.Articles)
 	if err != nil {
 		return Report{}, fmt.Errorf("ingesting %s: %w", ds.Name, err)
 	}
+	defer drop()
 	rep := Report{
 		Dataset: ds.Name, Articles: st.Articles, Chunks: st.Chunks, Questions: len(items),
-		Limit: opts.Limit, Seed: opts.Seed, Embedder: st.Embedder,
+		Limit: opts.Limit, Seed: opts.Seed, Embedder: st.Embedder, Store: "embedded",
 		IngestSeconds: time.Since(start).Seconds(),
+	}
+	if opts.Weaviate != nil {
+		rep.Store = "weaviate"
 	}
 	total := len(items) * len(opts.Retrievals)
 	done := 0
@@ -139,18 +149,20 @@ func Run(ctx context.Context, ds Dataset, opts Options) (Report, error) {
 	return rep, nil
 }
 
-// build ingests articles into an index in memory and returns an engine
-// over it, with the evaluation's reference time.
-func build(ctx context.Context, opts Options, arts []corpus.Article) (*rag.Engine, rag.Stats, error) {
-	lib, _, err := library.InMemory(ctx, library.Config{Embedder: opts.Embedder}, arts)
+// build ingests articles into an index of their own (in memory, or on
+// Weaviate) and returns an engine over it, with the evaluation's reference
+// time, and what drops the index.
+func build(ctx context.Context, opts Options, arts []corpus.Article) (*rag.Engine, rag.Stats, func(), error) {
+	lib, _, drop, err := library.Scratch(ctx, library.Config{Embedder: opts.Embedder, Weaviate: opts.Weaviate}, arts)
 	if err != nil {
-		return nil, rag.Stats{}, err
+		return nil, rag.Stats{}, nil, err
 	}
 	st, err := lib.Archive().Stats(ctx)
 	if err != nil {
-		return nil, rag.Stats{}, err
+		drop()
+		return nil, rag.Stats{}, nil, err
 	}
-	return rag.New(lib.Archive(), lib.Embedder(), rag.Options{Now: func() time.Time { return evalAsOf }}), st, nil
+	return rag.New(lib.Archive(), lib.Embedder(), rag.Options{Now: func() time.Time { return evalAsOf }}), st, drop, nil
 }
 
 // unanswerable indexes the articles of every other page and asks the
@@ -169,10 +181,11 @@ func unanswerable(ctx context.Context, ds Dataset, items []Item, opts Options) (
 			kept = append(kept, a)
 		}
 	}
-	engine, _, err := build(ctx, opts, kept)
+	engine, _, drop, err := build(ctx, opts, kept)
 	if err != nil {
 		return Unanswerable{}, fmt.Errorf("ingesting half of %s: %w", ds.Name, err)
 	}
+	defer drop()
 	var u Unanswerable
 	var answered, flagged int
 	for _, it := range items {

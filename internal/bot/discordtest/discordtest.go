@@ -43,6 +43,8 @@ type Request struct {
 	// Error is the Discord error code of a refused request (0 when accepted).
 	Error int
 	Time  time.Time
+	// Shard is the shard of a gateway IDENTIFY or RESUME.
+	Shard int
 }
 
 // Message decodes the request's body as a message payload.
@@ -127,10 +129,13 @@ type Server struct {
 	// IDENTIFY.
 	drops atomic.Int64
 
-	mu           sync.Mutex
-	requests     []Request
-	changed      chan struct{}
-	conn         *websocket.Conn
+	mu       sync.Mutex
+	requests []Request
+	changed  chan struct{}
+	// conns are the gateway sessions by shard (0 when unsharded), and
+	// shards their count, from IDENTIFY.
+	conns        map[int]*websocket.Conn
+	shards       int
 	connMu       sync.Mutex // serialises gateway writes
 	seq          int64
 	identified   chan struct{}
@@ -298,6 +303,8 @@ func New() *Server {
 		interactions:     map[string]*interaction{},
 		channels:         map[string]*discordgo.Channel{},
 		messages:         map[string][]*discordgo.Message{},
+		conns:            map[int]*websocket.Conn{},
+		shards:           1,
 	}
 	s.nextID.Store(200000000000000000)
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -309,11 +316,7 @@ func (s *Server) gatewayURL() string { return "ws" + strings.TrimPrefix(s.http.U
 
 // Close stops the server.
 func (s *Server) Close() {
-	s.mu.Lock()
-	if s.conn != nil {
-		s.conn.Close()
-	}
-	s.mu.Unlock()
+	s.DisconnectGateway()
 	s.http.Close()
 }
 
@@ -781,15 +784,31 @@ func CheckMessage(p MessagePayload) string {
 	return ""
 }
 
-// Dispatch sends a gateway event to the connected session.
+// Dispatch sends a gateway event to the session that Discord would send
+// it to: the shard of its guild ((guild_id >> 22) % shards), or shard 0
+// for direct messages and events of no guild.
 func (s *Server) Dispatch(event string, data any) error {
+	shard := 0
 	s.mu.Lock()
-	conn := s.conn
+	shards := s.shards
+	s.mu.Unlock()
+	if shards > 1 {
+		raw, _ := json.Marshal(data)
+		var g struct {
+			GuildID string `json:"guild_id"`
+		}
+		json.Unmarshal(raw, &g)
+		if id, err := strconv.ParseUint(g.GuildID, 10, 64); err == nil {
+			shard = int((id >> 22) % uint64(shards))
+		}
+	}
+	s.mu.Lock()
+	conn := s.conns[shard]
 	s.seq++
 	seq := s.seq
 	s.mu.Unlock()
 	if conn == nil {
-		return fmt.Errorf("no gateway connection")
+		return fmt.Errorf("no gateway connection for shard %d", shard)
 	}
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
@@ -825,14 +844,45 @@ func (s *Server) InteractRaw(raw map[string]any) (string, error) {
 	return tok, s.Dispatch("INTERACTION_CREATE", event)
 }
 
-// DisconnectGateway drops the gateway connection (a transient outage).
+// DisconnectGateway drops every gateway connection (a transient outage).
 func (s *Server) DisconnectGateway() {
 	s.mu.Lock()
-	conn := s.conn
-	s.conn = nil
+	conns := s.conns
+	s.conns = map[int]*websocket.Conn{}
 	s.mu.Unlock()
-	if conn != nil {
+	for _, conn := range conns {
 		conn.Close()
+	}
+}
+
+// Shard returns the shard that events of a guild go to.
+func (s *Server) Shard(guildID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, _ := strconv.ParseUint(guildID, 10, 64)
+	return int((id >> 22) % uint64(max(s.shards, 1)))
+}
+
+// GuildOfShard returns a new guild ID whose events go to shard of shards.
+func (s *Server) GuildOfShard(shard, shards int) string {
+	for {
+		id := s.ID()
+		n, _ := strconv.ParseUint(id, 10, 64)
+		if int((n>>22)%uint64(shards)) == shard {
+			return id
+		}
+		s.nextID.Add(1 << 22)
+	}
+}
+
+// attach makes conn the session of a shard, closing the one it replaces.
+func (s *Server) attach(shard int, conn *websocket.Conn) {
+	s.mu.Lock()
+	old := s.conns[shard]
+	s.conns[shard] = conn
+	s.mu.Unlock()
+	if old != nil && old != conn {
+		old.Close()
 	}
 }
 
@@ -843,9 +893,15 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.mu.Lock()
-	s.conn = conn
-	s.mu.Unlock()
+	// A connection is a shard's once it identifies (or resumes).
+	shard := 0
+	defer func() {
+		s.mu.Lock()
+		if s.conns[shard] == conn {
+			delete(s.conns, shard)
+		}
+		s.mu.Unlock()
+	}()
 	write := func(v any) error {
 		s.connMu.Lock()
 		defer s.connMu.Unlock()
@@ -869,6 +925,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			var id struct {
 				Token   string `json:"token"`
 				Intents int    `json:"intents"`
+				Shard   []int  `json:"shard"`
 			}
 			json.Unmarshal(frame.D, &id)
 			if s.drops.Load() > 0 {
@@ -887,14 +944,21 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				conn.Close()
 				return
 			}
-			s.record(Request{Method: "GATEWAY", Path: "IDENTIFY", Time: time.Now()})
+			s.record(Request{Method: "GATEWAY", Path: "IDENTIFY", Time: time.Now(), Shard: shardOf(id.Shard)})
+			shard = shardOf(id.Shard)
+			if len(id.Shard) == 2 && id.Shard[1] > 1 {
+				s.mu.Lock()
+				s.shards = id.Shard[1]
+				s.mu.Unlock()
+			}
+			s.attach(shard, conn)
 			s.mu.Lock()
 			s.intents = id.Intents
 			s.seq++
 			seq := s.seq
 			s.mu.Unlock()
 			write(map[string]any{"op": 0, "t": "READY", "s": seq, "d": map[string]any{
-				"v": 10, "session_id": "fake-session", "resume_gateway_url": s.gatewayURL(),
+				"v": 10, "session_id": fmt.Sprintf("fake-session-%d", shard), "resume_gateway_url": s.gatewayURL(),
 				"user":        map[string]any{"id": s.BotID, "username": "Herald", "discriminator": "0", "bot": true},
 				"application": map[string]any{"id": s.AppID},
 				"guilds":      []any{},
@@ -905,7 +969,15 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				close(s.identified)
 			}
 		case 6:
-			s.record(Request{Method: "GATEWAY", Path: "RESUME", Time: time.Now()})
+			var resume struct {
+				Session string `json:"session_id"`
+			}
+			json.Unmarshal(frame.D, &resume)
+			if n, err := strconv.Atoi(strings.TrimPrefix(resume.Session, "fake-session-")); err == nil {
+				shard = n
+			}
+			s.attach(shard, conn)
+			s.record(Request{Method: "GATEWAY", Path: "RESUME", Time: time.Now(), Shard: shard})
 			if s.drops.Load() > 0 {
 				s.drops.Add(-1)
 				conn.Close()
@@ -925,4 +997,12 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			write(map[string]any{"op": 0, "t": "RESUMED", "s": seq, "d": map[string]any{}})
 		}
 	}
+}
+
+// shardOf is the shard an IDENTIFY names (0 when unsharded).
+func shardOf(pair []int) int {
+	if len(pair) == 2 {
+		return pair[0]
+	}
+	return 0
 }

@@ -55,6 +55,12 @@ type Options struct {
 	FirstCheckpoint time.Duration
 	// Progress, when set, is called after each file.
 	Progress func(Progress)
+	// Rewrite writes every article read, changed or not: a rebuild in
+	// place, for an archive that cannot be built afresh beside the old.
+	Rewrite bool
+	// DryRun reads and compares, and writes nothing: the report says what
+	// the ingest would do. Nothing is embedded.
+	DryRun bool
 }
 
 // progressEvery is how many articles pass between progress reports within
@@ -234,7 +240,7 @@ func (r *run) add(ctx context.Context, a corpus.Article) error {
 		return nil
 	}
 	r.seen[a.ID] = where
-	if old, ok := r.known[a.ID]; ok && old.Hash == a.Hash {
+	if old, ok := r.known[a.ID]; ok && old.Hash == a.Hash && !r.opts.Rewrite {
 		r.rep.Unchanged++
 		if old.Source != a.Source || old.Line != a.Line {
 			r.moved = append(r.moved, store.Manifest{ID: a.ID, Hash: a.Hash, Source: a.Source, Line: a.Line})
@@ -256,6 +262,16 @@ func (r *run) add(ctx context.Context, a corpus.Article) error {
 // flush writes the pending batch, prepared outside any lock, in one Put,
 // records the moves, then checkpoints when due.
 func (r *run) flush(ctx context.Context) error {
+	if len(r.batch) > 0 && r.opts.DryRun {
+		for _, a := range r.batch {
+			if _, ok := r.known[a.ID]; ok {
+				r.rep.Updated++
+			} else {
+				r.rep.Added++
+			}
+		}
+		r.batch = r.batch[:0]
+	}
 	if len(r.batch) > 0 {
 		entries, err := r.p.prepare(ctx, r.batch)
 		if err != nil {
@@ -275,6 +291,9 @@ func (r *run) flush(ctx context.Context) error {
 		}
 		r.batch = r.batch[:0]
 	}
+	if r.opts.DryRun {
+		r.moved = r.moved[:0]
+	}
 	if len(r.moved) > 0 {
 		if err := r.p.archive.Relocate(ctx, r.moved); err != nil {
 			return fmt.Errorf("recording moved articles: %w", err)
@@ -285,7 +304,7 @@ func (r *run) flush(ctx context.Context) error {
 	if !r.checkpointed && r.opts.FirstCheckpoint > 0 {
 		due = min(due, r.opts.FirstCheckpoint)
 	}
-	if r.opts.Checkpoint != nil && time.Since(r.lastCheckpoint) >= due {
+	if r.opts.Checkpoint != nil && !r.opts.DryRun && time.Since(r.lastCheckpoint) >= due {
 		if err := r.opts.Checkpoint(); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
@@ -316,6 +335,10 @@ func (r *run) removeGone(ctx context.Context, roots, files []string) error {
 		gone = append(gone, id)
 	}
 	if len(gone) == 0 {
+		return nil
+	}
+	if r.opts.DryRun {
+		r.rep.Removed += len(gone)
 		return nil
 	}
 	if err := r.p.archive.Remove(ctx, gone); err != nil {

@@ -3,6 +3,8 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,5 +107,57 @@ func TestSearchesDoNotWaitForASlowStore(t *testing.T) {
 	t.Logf("%d searches during the ingest, the slowest %v", searches, worst)
 	if worst > 2*slowCall+100*time.Millisecond {
 		t.Errorf("a search waited %v during the ingest", worst)
+	}
+}
+
+// countingEmbedder counts the texts it embeds.
+type countingEmbedder struct {
+	embed.Embedder
+	texts atomic.Int64
+}
+
+func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	c.texts.Add(int64(len(texts)))
+	return c.Embedder.Embed(ctx, texts)
+}
+
+// TestDryRunsAndRewrites: a dry run reports what an ingest would do and
+// writes and embeds nothing; a rewrite writes every article again.
+func TestDryRunsAndRewrites(t *testing.T) {
+	ctx := context.Background()
+	dir := storetest.WriteCorpus(t, storetest.NewsCorpus())
+	emb := &countingEmbedder{Embedder: local}
+	a := embedded.New(embedded.Options{Embedder: local.Name(), Dimension: local.Dimension()})
+	p := ingest.New(a, emb, 0)
+	tests := []struct {
+		name                         string
+		opts                         ingest.Options
+		added, updated, unchanged    int
+		articlesAfter, embeddedAfter int
+	}{
+		{"a dry run into an empty archive", ingest.Options{DryRun: true}, 5, 0, 0, 0, 0},
+		{"the ingest", ingest.Options{}, 5, 0, 0, 5, 5},
+		{"a dry run of the same", ingest.Options{DryRun: true}, 0, 0, 5, 5, 5},
+		{"a rewrite", ingest.Options{Rewrite: true}, 0, 5, 0, 5, 10},
+		{"a dry rewrite", ingest.Options{Rewrite: true, DryRun: true}, 0, 5, 0, 5, 10},
+	}
+	for _, tt := range tests {
+		rep, err := p.Files(ctx, []string{dir}, tt.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		st, _ := a.Stats(ctx)
+		if rep.Added != tt.added || rep.Updated != tt.updated || rep.Unchanged != tt.unchanged || st.Articles != tt.articlesAfter || int(emb.texts.Load()) != tt.embeddedAfter {
+			t.Errorf("%s: report %+v, %d articles, %d texts embedded", tt.name, rep, st.Articles, emb.texts.Load())
+		}
+		if tt.opts.DryRun && rep.ChunksEmbedded != 0 {
+			t.Errorf("%s: %d chunks embedded", tt.name, rep.ChunksEmbedded)
+		}
+	}
+	// A dry run counts what would be removed, and removes nothing.
+	os.Remove(filepath.Join(dir, "cocoa.md"))
+	rep, err := p.Files(ctx, []string{dir}, ingest.Options{DryRun: true})
+	if st, _ := a.Stats(ctx); err != nil || rep.Removed != 1 || st.Articles != 5 {
+		t.Errorf("a dry run after a deletion: %+v, %d articles, %v", rep, st.Articles, err)
 	}
 }

@@ -1,18 +1,21 @@
-// Package library keeps Herald's store of record in a data directory: it
-// opens the snapshot there, builds one from a corpus on first use or
-// answers from the built-in sample, and runs ingests into it with the
-// directory's lock held, checkpoints along the way and a snapshot at the
-// end. The command line and the bot's /reindex use it; the archive it
-// opens goes to the engine.
+// Package library keeps Herald's store of record: in a data directory
+// (the embedded backend), where it opens the snapshot, builds one from a
+// corpus on first use or answers from the built-in sample, and runs
+// ingests with the directory's lock held, checkpoints along the way and a
+// snapshot at the end; or on a Weaviate cluster, which every replica of
+// the bot shares. The command line and the bot's /reindex use it; the
+// archive it opens goes to the engine.
 package library
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -21,6 +24,7 @@ import (
 	"github.com/herald-news/herald/internal/rag/ingest"
 	"github.com/herald-news/herald/internal/rag/store"
 	"github.com/herald-news/herald/internal/rag/store/embedded"
+	"github.com/herald-news/herald/internal/rag/store/weaviate"
 )
 
 // Config says where the library is and how it is built.
@@ -43,7 +47,22 @@ type Config struct {
 	// CheckpointEvery is how often a long ingest saves its progress
 	// (default 30 s).
 	CheckpointEvery time.Duration
-	Log             *slog.Logger
+	// Weaviate, when set, keeps the store of record on a Weaviate cluster
+	// rather than in Dir; its Embedder, Dimension and ChunkWords are this
+	// Config's.
+	Weaviate *weaviate.Config
+	Log      *slog.Logger
+}
+
+// weaviateConfig is the Weaviate configuration with the embedder's name
+// and dimension and the chunk length.
+func (c Config) weaviateConfig() weaviate.Config {
+	w := *c.Weaviate
+	w.Embedder, w.Dimension, w.ChunkWords = c.Embedder.Name(), c.Embedder.Dimension(), c.ChunkWords
+	if w.Log == nil {
+		w.Log = c.Log
+	}
+	return w
 }
 
 func (c *Config) defaults() {
@@ -73,6 +92,8 @@ var (
 	ErrNothingIngested = errors.New("the corpus holds no article that could be ingested")
 	// ErrNotADirectory means the data directory is a file.
 	ErrNotADirectory = errors.New("the data directory is a file, not a directory")
+	// ErrInconsistent means Check found the index inconsistent.
+	ErrInconsistent = errors.New("the index is inconsistent")
 	// ErrNoCorpus means Reindex has no corpus to read.
 	ErrNoCorpus = errors.New("no corpus is configured to read again")
 )
@@ -84,9 +105,50 @@ const firstCheckpoint = 2 * time.Second
 // Library is an open store of record and what writes to it.
 type Library struct {
 	cfg      Config
-	archive  *embedded.Archive
+	archive  archive
 	pipeline *ingest.Pipeline
 	sample   bool
+}
+
+// archive is what a library needs of a backend.
+type archive interface {
+	store.Archive
+	// ChunkWords is the chunk length the archive is built with.
+	ChunkWords() int
+}
+
+// Ready reports whether the store of record answers: always for the
+// embedded one, a node's readiness for Weaviate (the bot's /healthz).
+func (l *Library) Ready(ctx context.Context) error {
+	if r, ok := l.archive.(interface{ Ready(context.Context) error }); ok {
+		return r.Ready(ctx)
+	}
+	return nil
+}
+
+// Where names the store of record: the snapshot file, the Weaviate
+// collections, or the sample in memory.
+func (l *Library) Where() string {
+	if l.sample {
+		return "the built-in sample corpus, in memory"
+	}
+	return l.cfg.Where()
+}
+
+// Where names the store of record a Config opens: the snapshot file, or
+// the Weaviate collections.
+func (c Config) Where() string {
+	if c.Weaviate != nil {
+		return fmt.Sprintf("the Weaviate collections %s* at %s", cmp.Or(c.Weaviate.Prefix, "Herald"), strings.Join(c.Weaviate.URLs, ","))
+	}
+	return c.SnapshotPath()
+}
+
+// Weaviate returns the archive on Weaviate, when the library keeps it
+// there (for the state that replicas share beside it).
+func (l *Library) Weaviate() (*weaviate.Archive, bool) {
+	w, ok := l.archive.(*weaviate.Archive)
+	return w, ok
 }
 
 // Archive returns the store of record.
@@ -115,6 +177,9 @@ func (c Config) archiveOptions() embedded.Options {
 // the built-in sample corpus in memory.
 func Open(ctx context.Context, cfg Config) (*Library, error) {
 	cfg.defaults()
+	if cfg.Weaviate != nil {
+		return openWeaviate(ctx, cfg)
+	}
 	start := time.Now()
 	a, err := embedded.Open(ctx, cfg.SnapshotPath(), cfg.archiveOptions())
 	if err == nil {
@@ -151,6 +216,68 @@ func Open(ctx context.Context, cfg Config) (*Library, error) {
 	return Sample(ctx, cfg)
 }
 
+// openWeaviate opens the archive on Weaviate, and builds cfg.Corpus into
+// it when it holds no article yet. An empty archive opens: another
+// process may be filling it.
+func openWeaviate(ctx context.Context, cfg Config) (*Library, error) {
+	a, err := weaviate.Open(ctx, cfg.weaviateConfig())
+	if err != nil {
+		return nil, err
+	}
+	lib := newLibrary(cfg, a, false)
+	if len(cfg.Corpus) == 0 {
+		return lib, nil
+	}
+	st, err := a.Stats(ctx)
+	if err != nil || st.Articles > 0 {
+		return lib, err
+	}
+	cfg.Log.Info("the Weaviate collections hold no article yet: indexing the corpus", "prefix", a.Prefix(), "corpus", cfg.Corpus)
+	rep, err := lib.ingest(ctx, cfg.Corpus, ingest.Options{})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rep.Rejected {
+		cfg.Log.Warn("rejected", "reason", r.Error())
+	}
+	if rep.Ingested() == 0 {
+		return nil, ErrNothingIngested
+	}
+	return lib, nil
+}
+
+// Scratch builds articles into a library of their own, which drop
+// deletes: in memory, or in collections of their own on the configured
+// Weaviate (for evaluations).
+func Scratch(ctx context.Context, cfg Config, arts []corpus.Article) (lib *Library, rep ingest.Report, drop func(), err error) {
+	cfg.defaults()
+	if cfg.Weaviate == nil {
+		lib, rep, err := InMemory(ctx, cfg, arts)
+		return lib, rep, func() {}, err
+	}
+	w := *cfg.Weaviate
+	w.Prefix = fmt.Sprintf("%sScratch%d", cmp.Or(w.Prefix, "Herald"), time.Now().UnixNano())
+	cfg.Weaviate = &w
+	a, err := weaviate.Open(ctx, cfg.weaviateConfig())
+	if err != nil {
+		return nil, rep, nil, err
+	}
+	drop = func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := a.Drop(dctx); err != nil {
+			cfg.Log.Error("dropping scratch collections", "prefix", w.Prefix, "err", err)
+		}
+	}
+	lib = newLibrary(cfg, a, false)
+	rep, err = lib.pipeline.Articles(ctx, arts)
+	if err != nil {
+		drop()
+		return nil, rep, nil, err
+	}
+	return lib, rep, drop, nil
+}
+
 // Sample builds the built-in sample corpus into a library in memory.
 func Sample(ctx context.Context, cfg Config) (*Library, error) {
 	arts, err := corpus.Sample()
@@ -182,7 +309,7 @@ func (l *Library) Ingest(ctx context.Context, roots []string) (ingest.Report, er
 	return l.pipeline.Files(ctx, roots, ingest.Options{Corpus: corpus.Options{MaxFileBytes: l.cfg.MaxFileBytes}})
 }
 
-func newLibrary(cfg Config, a *embedded.Archive, sample bool) *Library {
+func newLibrary(cfg Config, a archive, sample bool) *Library {
 	return &Library{cfg: cfg, archive: a, pipeline: ingest.New(a, cfg.Embedder, a.ChunkWords()), sample: sample}
 }
 
@@ -204,6 +331,9 @@ type Mode struct {
 // rejection writes nothing.
 func Build(ctx context.Context, cfg Config, roots []string, mode Mode) (*Library, ingest.Report, error) {
 	cfg.defaults()
+	if cfg.Weaviate != nil {
+		return buildWeaviate(ctx, cfg, roots, mode)
+	}
 	var rep ingest.Report
 	unlock, err := lock(cfg)
 	if err != nil {
@@ -226,7 +356,11 @@ func Build(ctx context.Context, cfg Config, roots []string, mode Mode) (*Library
 	}
 	lib := newLibrary(cfg, a, false)
 	careful := mode.Strict || mode.Reindex
-	rep, err = lib.ingest(ctx, roots, !careful, mode.Progress)
+	opts := ingest.Options{Progress: mode.Progress}
+	if !careful {
+		lib.checkpoints(&opts)
+	}
+	rep, err = lib.ingest(ctx, roots, opts)
 	if err != nil {
 		// Keep what was read before the failure.
 		if !careful && (loaded || rep.Ingested() > 0) {
@@ -248,18 +382,50 @@ func Build(ctx context.Context, cfg Config, roots []string, mode Mode) (*Library
 	return lib, rep, nil
 }
 
+// buildWeaviate ingests roots into the archive on Weaviate. Writes there
+// are durable as they are acknowledged, so there are no checkpoints; a
+// rebuild rewrites every article in place (the archive keeps answering),
+// and a strict ingest first reads everything without writing, and writes
+// only when nothing is rejected. One ingest at a time should write to a
+// set of collections: nothing stops two (see the README).
+func buildWeaviate(ctx context.Context, cfg Config, roots []string, mode Mode) (*Library, ingest.Report, error) {
+	a, err := weaviate.Open(ctx, cfg.weaviateConfig())
+	if err != nil {
+		return nil, ingest.Report{}, err
+	}
+	lib := newLibrary(cfg, a, false)
+	opts := ingest.Options{Rewrite: mode.Reindex, Progress: mode.Progress}
+	if mode.Strict {
+		dry := opts
+		dry.DryRun, dry.Progress = true, nil
+		rep, err := lib.ingest(ctx, roots, dry)
+		if err != nil || len(rep.Rejected) > 0 {
+			return lib, rep, err
+		}
+	}
+	rep, err := lib.ingest(ctx, roots, opts)
+	if err != nil {
+		return nil, rep, err
+	}
+	return lib, rep, nil
+}
+
 // Reindex reads the library's corpus again into the live index, which
 // keeps answering meanwhile, and saves it: the bot's /reindex.
 func (l *Library) Reindex(ctx context.Context) (ingest.Report, error) {
 	if len(l.cfg.Corpus) == 0 {
 		return ingest.Report{}, ErrNoCorpus
 	}
-	unlock, err := lock(l.cfg)
-	if err != nil {
-		return ingest.Report{}, err
+	if l.cfg.Weaviate == nil {
+		unlock, err := lock(l.cfg)
+		if err != nil {
+			return ingest.Report{}, err
+		}
+		defer unlock()
 	}
-	defer unlock()
-	rep, err := l.ingest(ctx, l.cfg.Corpus, true, nil)
+	var opts ingest.Options
+	l.checkpoints(&opts)
+	rep, err := l.ingest(ctx, l.cfg.Corpus, opts)
 	if err != nil {
 		return rep, err
 	}
@@ -267,27 +433,28 @@ func (l *Library) Reindex(ctx context.Context) (ingest.Report, error) {
 		l.cfg.Log.Warn("reindex rejected", "reason", r.Error())
 	}
 	if rep.Changed() && !l.sample {
-		if err := l.archive.Save(l.cfg.SnapshotPath()); err != nil {
+		if err := l.archive.Sync(ctx); err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
 }
 
-// ingest reads roots into the library's archive, checkpointing when asked.
-// The caller holds the directory's lock.
-func (l *Library) ingest(ctx context.Context, roots []string, checkpoints bool, progress func(ingest.Progress)) (ingest.Report, error) {
-	opts := ingest.Options{
-		Corpus:          corpus.Options{MaxFileBytes: l.cfg.MaxFileBytes},
-		CheckpointEvery: l.cfg.CheckpointEvery,
-		FirstCheckpoint: firstCheckpoint,
-		Progress:        progress,
-	}
-	if checkpoints && !l.sample {
-		path := l.cfg.SnapshotPath()
-		opts.Checkpoint = func() error { return l.archive.Save(path) }
-	}
+// ingest reads roots into the library's archive. The caller holds the
+// directory's lock, for the embedded backend.
+func (l *Library) ingest(ctx context.Context, roots []string, opts ingest.Options) (ingest.Report, error) {
+	opts.Corpus = corpus.Options{MaxFileBytes: l.cfg.MaxFileBytes}
 	return l.pipeline.Files(ctx, roots, opts)
+}
+
+// checkpoints has a long ingest save its progress along the way, when the
+// archive is a snapshot in the data directory.
+func (l *Library) checkpoints(opts *ingest.Options) {
+	if l.sample || l.cfg.Weaviate != nil {
+		return
+	}
+	opts.CheckpointEvery, opts.FirstCheckpoint = l.cfg.CheckpointEvery, firstCheckpoint
+	opts.Checkpoint = func() error { return l.archive.Sync(context.Background()) }
 }
 
 // lock takes the data directory's ingest lock, removing partial snapshots
@@ -335,15 +502,21 @@ func removeStaleTemps(cfg Config) {
 	}
 }
 
-// Check opens the data directory's index and verifies its integrity.
+// Check opens the store of record and verifies its integrity.
 func Check(ctx context.Context, cfg Config) (store.Stats, error) {
 	cfg.defaults()
-	a, err := embedded.Open(ctx, cfg.SnapshotPath(), cfg.archiveOptions())
+	var a archive
+	var err error
+	if cfg.Weaviate != nil {
+		a, err = weaviate.Open(ctx, cfg.weaviateConfig())
+	} else {
+		a, err = embedded.Open(ctx, cfg.SnapshotPath(), cfg.archiveOptions())
+	}
 	if err != nil {
 		return store.Stats{}, err
 	}
 	if err := a.Check(ctx); err != nil {
-		return store.Stats{}, fmt.Errorf("the index is inconsistent: %w", err)
+		return store.Stats{}, fmt.Errorf("%w: %w", ErrInconsistent, err)
 	}
 	return a.Stats(ctx)
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -110,6 +111,11 @@ func New(cfg Config) *Client {
 // Model returns the chat model's name.
 func (l *Client) Model() string { return l.cfg.ChatModel }
 
+// ShareBudget makes the daily limits hold for every process that records
+// its use in ledger (replicas of the bot), not for this one alone. Call it
+// before the first request.
+func (l *Client) ShareBudget(ledger Ledger, log *slog.Logger) { l.budget.Share(ledger, log) }
+
 // Usage reports the tokens used today, in all and by the busiest user.
 func (l *Client) Usage() BudgetUsage { return l.budget.Usage(l.now()) }
 
@@ -151,19 +157,19 @@ func (l *Client) Chat(ctx context.Context, req ChatRequest) (res ChatResult, err
 	}
 	estimate := EstimateTokens(req.System) + EstimateTokens(req.User) + max
 	// The budget first: a refusal must not take the breaker's trial call.
-	reservation, ok := l.budget.Reserve(req.Asker, estimate, l.now())
+	reservation, ok := l.budget.Reserve(ctx, req.Asker, estimate, l.now())
 	if !ok {
 		return ChatResult{}, fmt.Errorf("%w: %w", ErrUnavailable, ErrBudget)
 	}
 	if !l.breaker.allow(l.now()) {
-		l.budget.Settle(reservation, 0, l.now())
+		l.budget.Settle(ctx, reservation, 0, l.now())
 		return ChatResult{}, fmt.Errorf("%w: %w", ErrUnavailable, ErrBreakerOpen)
 	}
 	recorded := false
 	defer func() {
 		if !recorded { // a panic in a callback: free the breaker's trial
 			l.breaker.record(false, l.now())
-			l.budget.Settle(reservation, 0, l.now())
+			l.budget.Settle(ctx, reservation, 0, l.now())
 		}
 	}()
 	if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > defaultChatTimeout {
@@ -182,7 +188,7 @@ func (l *Client) Chat(ctx context.Context, req ChatRequest) (res ChatResult, err
 		used = EstimateTokens(req.System) + EstimateTokens(req.User) + EstimateTokens(res.Text)
 	}
 	// A call refused before any text (429, 5xx) is not charged.
-	l.budget.Settle(reservation, used, l.now())
+	l.budget.Settle(ctx, reservation, used, l.now())
 	recorded = true
 	if err != nil {
 		l.breaker.record(false, l.now())

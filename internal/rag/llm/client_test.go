@@ -33,8 +33,8 @@ func TestClientRegressions(t *testing.T) {
 	t.Run("a reservation from yesterday settles today without going negative", func(t *testing.T) {
 		b := llm.NewBudget(0, 0)
 		day1 := time.Date(2026, 2, 4, 23, 59, 0, 0, time.UTC)
-		r, _ := b.Reserve("u", 600, day1)
-		b.Settle(r, 100, day1.Add(2*time.Minute))
+		r, _ := b.Reserve(context.Background(), "u", 600, day1)
+		b.Settle(context.Background(), r, 100, day1.Add(2*time.Minute))
 		if u := b.Usage(day1.Add(3 * time.Minute)); u.Tokens != 100 {
 			t.Errorf("usage %+v, want 100", u)
 		}

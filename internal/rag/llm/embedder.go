@@ -147,7 +147,7 @@ func (e *Embedder) request(ctx context.Context, texts []string) ([][]float32, er
 		out[i] = d.Embedding
 	}
 	if resp.Usage.TotalTokens > 0 {
-		e.client.budget.Settle(Reservation{}, resp.Usage.TotalTokens, e.client.now())
+		e.client.budget.Settle(ctx, Reservation{}, resp.Usage.TotalTokens, e.client.now())
 	}
 	return out, nil
 }

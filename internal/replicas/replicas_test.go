@@ -1,0 +1,103 @@
+package replicas_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/internal/bot"
+	"github.com/herald-news/herald/internal/rag/embed"
+	"github.com/herald-news/herald/internal/rag/llm"
+	"github.com/herald-news/herald/internal/rag/store/weaviate"
+	"github.com/herald-news/herald/internal/rag/store/weaviate/weaviatetest"
+	"github.com/herald-news/herald/internal/replicas"
+)
+
+func TestMain(m *testing.M) { weaviatetest.Main(m) }
+
+// twoReplicas opens the shared state twice, at once, as two replicas
+// starting together would.
+func twoReplicas(t *testing.T) (*replicas.State, *replicas.State) {
+	node := weaviatetest.Server(t)
+	emb := embed.NewLocal(0)
+	prefix := fmt.Sprintf("R%d", time.Now().UnixNano()%1e9)
+	var states [2]*replicas.State
+	errs := make(chan error, 2)
+	for i := range states {
+		go func() {
+			a, err := weaviate.Open(context.Background(), weaviate.Config{URLs: []string{node.URL}, Prefix: prefix, Embedder: emb.Name(), Dimension: emb.Dimension()})
+			if err == nil {
+				states[i], err = replicas.Open(context.Background(), a)
+			}
+			errs <- err
+		}()
+	}
+	for range states {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		a, _ := weaviate.Open(context.Background(), weaviate.Config{URLs: []string{node.URL}, Prefix: prefix, Embedder: emb.Name(), Dimension: emb.Dimension()})
+		a.Drop(context.Background())
+	})
+	return states[0], states[1]
+}
+
+// TestReplicasShareFeedback: a vote on one replica counts on the other,
+// and a user's hash is the same on both.
+func TestReplicasShareFeedback(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoReplicas(t)
+	if a.UserHash("123") != b.UserHash("123") || a.UserHash("123") == a.UserHash("124") {
+		t.Fatalf("user hashes: %s %s %s", a.UserHash("123"), b.UserHash("123"), a.UserHash("124"))
+	}
+	votes := []struct {
+		on   *replicas.State
+		vote string
+	}{{a, "up"}, {b, "up"}, {b, "down"}}
+	for _, v := range votes {
+		err := v.on.Record(ctx, bot.Feedback{Time: time.Now(), Vote: v.vote, Question: "q", Answer: "a", User: v.on.UserHash("1"),
+			Citations: []bot.FeedbackCitation{{N: 1, Title: "T", Date: "2026-02-04"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []*replicas.State{a, b} {
+		if up, down, err := s.Counts(ctx); err != nil || up != 2 || down != 1 {
+			t.Errorf("counts %d up, %d down, %v; want 2 and 1", up, down, err)
+		}
+	}
+}
+
+// TestReplicasShareTheTokenBudget: two replicas' LLM budgets hold the
+// day's limits together through the ledger.
+func TestReplicasShareTheTokenBudget(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoReplicas(t)
+	now := time.Now()
+	ba, bb := llm.NewBudget(1000, 700), llm.NewBudget(1000, 700)
+	ba.Share(a, nil)
+	bb.Share(b, nil)
+	r, ok := ba.Reserve(ctx, "u1", 600, now)
+	if !ok {
+		t.Fatal("the first call was refused")
+	}
+	ba.Settle(ctx, r, 600, now)
+	if _, ok := bb.Reserve(ctx, "u1", 200, now); ok {
+		t.Error("replica B let u1 past the per-user limit that replica A's use reached")
+	}
+	if r, ok := bb.Reserve(ctx, "u2", 300, now); !ok {
+		t.Error("replica B refused another user within the day's limit")
+	} else {
+		bb.Settle(ctx, r, 300, now)
+	}
+	total, byUser, users, err := a.Used(ctx, now.UTC().Format(time.DateOnly), "u1")
+	if err != nil || total != 900 || byUser != 600 || users != 2 {
+		t.Errorf("used %d in all, %d by u1, %d users, %v; want 900, 600, 2", total, byUser, users, err)
+	}
+	if u := bb.Usage(now); u.Tokens != 900 {
+		t.Errorf("replica B sees %d tokens used today, want 900", u.Tokens)
+	}
+}
