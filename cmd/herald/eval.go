@@ -16,7 +16,7 @@ import (
 // eval measures answer quality on a public question set.
 func (a *app) eval(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "squad" {
-		return usageError("usage: herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH")
+		return usageError("usage: herald eval squad [--store embedded|weaviate] [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH")
 	}
 	fs := newFlagSet("eval squad", a.stderr, &a.cfg)
 	limit := fs.Int("limit", 0, "ask only `N` questions, drawn at random (0: all)")
@@ -50,7 +50,7 @@ func (a *app) eval(ctx context.Context, args []string) error {
 	}
 	last := time.Now()
 	rep, err := eval.Run(ctx, ds, eval.Options{
-		Limit: *limit, Seed: *seed, Retrievals: retrievals, Unanswerable: *unanswerable,
+		Limit: *limit, Seed: *seed, Retrievals: retrievals, Unanswerable: *unanswerable, Weaviate: a.libraryConfig().Weaviate,
 		Progress: func(done, total int) {
 			if time.Since(last) >= 5*time.Second || done == total {
 				last = time.Now()
@@ -71,8 +71,8 @@ func (a *app) eval(ctx context.Context, args []string) error {
 }
 
 func writeEvalTable(a *app, rep eval.Report) {
-	fmt.Fprintf(a.stdout, "%s: %d questions over %d articles (%d chunks); embedder %s; index built in %.1f s",
-		rep.Dataset, rep.Questions, rep.Articles, rep.Chunks, rep.Embedder, rep.IngestSeconds)
+	fmt.Fprintf(a.stdout, "%s: %d questions over %d articles (%d chunks); embedder %s; %s store built in %.1f s",
+		rep.Dataset, rep.Questions, rep.Articles, rep.Chunks, rep.Embedder, rep.Store, rep.IngestSeconds)
 	if rep.Limit > 0 {
 		fmt.Fprintf(a.stdout, "; sample of %d with seed %d", rep.Limit, rep.Seed)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -87,7 +88,7 @@ func TestEveryCommandWorksOnWeaviate(t *testing.T) {
 		{"summary of dates", []string{"summary", "--date", "1987-03-01..1987-04-30"}, "", 0, []string{"Summary of 1987-03-01 to 1987-04-30", "Bundesbank"}},
 		{"chat", []string{"chat"}, "/ask How much trade did Russia and China do?\n/sources Bundesbank\n/quit\n", 0, []string{"$200 billion", "Bundesbank Buys Dollars"}},
 		{"a rebuild in place", []string{"ingest", "--reindex", dir}, "", 0, []string{"0 added, 5 updated, 0 unchanged"}},
-		{"eval squad on Weaviate", []string{"eval", "squad", "--store", "weaviate", "--retrieval", "hybrid", squad}, "", 0, []string{"2 questions over 2 articles", "hybrid"}},
+		{"eval squad on Weaviate", []string{"eval", "squad", "--store", "weaviate", "--retrieval", "hybrid", squad}, "", 0, []string{"2 questions over 2 articles", "weaviate store built", "hybrid"}},
 	}
 	for _, tt := range tests {
 		code, out, errOut := c.run(tt.stdin, tt.args...)
@@ -357,5 +358,81 @@ func final(ctx context.Context, fake *discordtest.Server, tok string) (discordte
 		if m := r.Message(); m.Text() != "" && !(r.Method == "POST" && strings.Contains(string(r.Body), `"type":5`)) {
 			return m, nil
 		}
+	}
+}
+
+// TestServeApologisesWhileWeaviateIsDown: with its only Weaviate node
+// killed, herald serve answers questions with an apology within the
+// deadline and /healthz says why it is not ready; once the node is back,
+// it answers again.
+func TestServeApologisesWhileWeaviateIsDown(t *testing.T) {
+	nodes := weaviatetest.Cluster(t, 1)
+	c := isolate(t)
+	c.setenv("HERALD_STORE", "weaviate")
+	c.setenv("WEAVIATE_URL", nodes[0].URL)
+	c.setenv("HERALD_WEAVIATE_TIMEOUT", "2s")
+	if code, out, errOut := c.run("", "ingest", storetest.WriteCorpus(t, storetest.NewsCorpus())); code != 0 {
+		t.Fatalf("ingest: %s%s", out, errOut)
+	}
+	fake := discordtest.New()
+	defer fake.Close()
+	addr := freeAddr(t)
+	c.setenv("DISCORD_TOKEN", fake.Token)
+	c.setenv("DISCORD_API_URL", fake.URL)
+	c.setenv("HERALD_HTTP_ADDR", addr)
+	c.setenv("HERALD_RATE_PER_MINUTE", "0")
+	r := startReplica(t, c, 0, 1)
+	defer r.stop(t)
+	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
+	defer stop()
+	if _, _, err := fake.WaitFor(wait, 0, func(r discordtest.Request) bool { return r.Path == "IDENTIFY" }); err != nil {
+		t.Fatal(err)
+	}
+	ask := func() (string, time.Duration) {
+		start := time.Now()
+		tok, err := fake.Interact(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, GuildID: "3",
+			Member: &discordgo.Member{User: &discordgo.User{ID: "1"}},
+			Data: discordgo.ApplicationCommandInteractionData{Name: "ask", Options: []*discordgo.ApplicationCommandInteractionDataOption{
+				{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "How much trade did Russia and China do?"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := final(wait, fake, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg.Text(), time.Since(start)
+	}
+	health := func() (int, string) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for code, _ := health(); code == 0; code, _ = health() { // until the HTTP server listens
+		time.Sleep(100 * time.Millisecond)
+	}
+	if text, _ := ask(); !strings.Contains(text, "$200 billion") {
+		t.Fatalf("before the outage: %s", text)
+	}
+	nodes[0].Kill()
+	text, took := ask()
+	if strings.Contains(text, "$200 billion") || !strings.Contains(strings.ToLower(text), "sorry") || took > 10*time.Second {
+		t.Errorf("during the outage, after %v: %s", took, text)
+	}
+	if code, body := health(); code != http.StatusServiceUnavailable || !strings.Contains(body, "store of record") {
+		t.Errorf("/healthz during the outage: %d %s", code, body)
+	}
+	if err := nodes[0].Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := ask(); !strings.Contains(text, "$200 billion") {
+		t.Errorf("after the outage: %s", text)
+	}
+	if code, body := health(); code != http.StatusOK {
+		t.Errorf("/healthz after the outage: %d %s", code, body)
 	}
 }

@@ -1,15 +1,8 @@
 package rag_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,10 +13,8 @@ import (
 	"github.com/herald-news/herald/internal/rag/library"
 	"github.com/herald-news/herald/internal/rag/llm"
 	"github.com/herald-news/herald/internal/rag/openaitest"
-	"github.com/herald-news/herald/internal/rag/store"
 	"github.com/herald-news/herald/internal/rag/store/embedded"
 	"github.com/herald-news/herald/internal/rag/store/storetest"
-	"github.com/herald-news/herald/internal/sharedtest"
 )
 
 // Benchmarks over the full Reuters-21578 corpus (../shared). Run with
@@ -91,57 +82,22 @@ func BenchmarkReutersAsk(b *testing.B) {
 	}
 	heap := heapInUse() - before
 	eng := rag.New(lib.Archive(), lib.Embedder(), rag.Options{})
-	questions := titleQuestions(b, lib.Archive(), 1000)
+	questions := storetest.TitleQuestions(b, lib.Archive(), 1000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ask := askLatencies(b, eng, questions, "?")
-		filtered := askLatencies(b, eng, questions, " in March 1987?")
-		b.ReportMetric(ms(ask[len(ask)/2]), "p50-ms")
-		b.ReportMetric(ms(ask[len(ask)*99/100]), "p99-ms")
-		b.ReportMetric(ms(filtered[len(filtered)/2]), "filtered-p50-ms")
-		b.ReportMetric(ms(filtered[len(filtered)*99/100]), "filtered-p99-ms")
-		b.ReportMetric(ms(filtered[len(filtered)/2])/ms(ask[len(ask)/2]), "filtered/unfiltered")
+		ask := storetest.Latencies(b, eng, questions, "?")
+		filtered := storetest.Latencies(b, eng, questions, " in March 1987?")
+		b.ReportMetric(ask.MS(50), "p50-ms")
+		b.ReportMetric(ask.MS(99), "p99-ms")
+		b.ReportMetric(filtered.MS(50), "filtered-p50-ms")
+		b.ReportMetric(filtered.MS(99), "filtered-p99-ms")
+		b.ReportMetric(filtered.MS(50)/ask.MS(50), "filtered/unfiltered")
 	}
 	b.StopTimer()
 	st, _ := lib.Archive().Stats(context.Background())
 	b.ReportMetric(float64(heap)/float64(st.Chunks), "heap-B/chunk")
 	b.ReportMetric(float64(st.Chunks), "chunks")
 }
-
-// titleQuestions makes n questions "What about <title>" from titles spread
-// over the archive.
-func titleQuestions(b *testing.B, a store.Archive, n int) []string {
-	b.Helper()
-	infos, err := a.Articles(context.Background(), store.ArticleQuery{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var questions []string
-	for i := 0; len(questions) < n; i += len(infos)/n + 1 {
-		questions = append(questions, "What about "+strings.ToLower(infos[i%len(infos)].Title))
-	}
-	return questions
-}
-
-// askLatencies asks each question with suffix appended and returns the
-// sorted latencies.
-func askLatencies(b *testing.B, eng *rag.Engine, questions []string, suffix string) []time.Duration {
-	b.Helper()
-	ctx := context.Background()
-	asOf := time.Date(1987, 10, 20, 0, 0, 0, 0, time.UTC)
-	lat := make([]time.Duration, 0, len(questions))
-	for _, q := range questions {
-		start := time.Now()
-		if _, err := eng.Ask(ctx, q+suffix, rag.AskOptions{AsOf: asOf}); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return lat
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // heapInUse returns the bytes of Go heap in use after a collection.
 func heapInUse() uint64 {
@@ -159,7 +115,7 @@ func heapInUse() uint64 {
 func BenchmarkGrowth(b *testing.B) {
 	for _, target := range []int{10_000, 50_000, 200_000} {
 		b.Run(strconv.Itoa(target/1000)+"k", func(b *testing.B) {
-			path := replicatedReuters(b, target)
+			path := storetest.ReutersReplicated(b, int(float64(target)/1.18)) // 1.18 chunks an ingested record
 			before := heapInUse()
 			lib, _, err := library.InMemory(context.Background(), library.Config{}, nil)
 			if err != nil {
@@ -170,12 +126,12 @@ func BenchmarkGrowth(b *testing.B) {
 			}
 			heap := heapInUse() - before
 			eng := rag.New(lib.Archive(), lib.Embedder(), rag.Options{})
-			questions := titleQuestions(b, lib.Archive(), 300)
+			questions := storetest.TitleQuestions(b, lib.Archive(), 300)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				lat := askLatencies(b, eng, questions, "?")
-				b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-				b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+				lat := storetest.Latencies(b, eng, questions, "?")
+				b.ReportMetric(lat.MS(50), "p50-ms")
+				b.ReportMetric(lat.MS(99), "p99-ms")
 			}
 			st, _ := lib.Archive().Stats(context.Background())
 			b.ReportMetric(float64(st.Chunks), "chunks")
@@ -183,46 +139,6 @@ func BenchmarkGrowth(b *testing.B) {
 			b.ReportMetric(float64(heap)/float64(st.Chunks), "heap-B/chunk")
 		})
 	}
-}
-
-// replicatedReuters writes Reuters-21578 records, copied with new IDs and
-// dates a year later per copy, until about chunks chunks (at 1.18 chunks a
-// ingested record; empty records are rejected), and returns the file's path.
-func replicatedReuters(b *testing.B, chunks int) string {
-	b.Helper()
-	src := sharedtest.Path(b, "datasets/reuters21578/reuters21578.jsonl")
-	raw, err := os.ReadFile(src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lines := bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
-	records := int(float64(chunks) / 1.18)
-	path := filepath.Join(b.TempDir(), "replicated.jsonl")
-	out, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer out.Close()
-	w := bufio.NewWriter(out)
-	for n := 0; n < records; n++ {
-		copyNo, line := n/len(lines), lines[n%len(lines)]
-		var rec map[string]any
-		if err := json.Unmarshal(line, &rec); err != nil {
-			b.Fatal(err)
-		}
-		if copyNo > 0 {
-			rec["id"] = fmt.Sprintf("%v-copy%d", rec["id"], copyNo)
-			if d, err := time.Parse(time.RFC3339, fmt.Sprint(rec["date"])); err == nil {
-				rec["date"] = d.AddDate(copyNo, 0, 0).Format(time.RFC3339)
-			}
-		}
-		enc, _ := json.Marshal(rec)
-		w.Write(append(enc, '\n'))
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
 
 // BenchmarkLLMFallbackRates asks 10 questions under each fault of the fake

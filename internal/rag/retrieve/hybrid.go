@@ -11,6 +11,7 @@ import (
 	"github.com/herald-news/herald/internal/rag/dates"
 	"github.com/herald-news/herald/internal/rag/embed"
 	"github.com/herald-news/herald/internal/rag/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // Retriever runs hybrid retrieval over an archive. It is safe for
@@ -105,13 +106,25 @@ func (r *Retriever) Search(ctx context.Context, text string, opts Options) (Resu
 			q.Vector = vecs[0]
 		}
 	}
-	cands, err := r.archive.Candidates(ctx, q)
-	if err != nil {
-		return res, fmt.Errorf("searching the index: %w", err)
-	}
-	stats, err := r.archive.TermStats(ctx, res.Terms)
-	if err != nil {
-		return res, fmt.Errorf("reading term statistics: %w", err)
+	// The candidates and the term statistics, at once: on a distributed
+	// backend each is a round trip.
+	var cands store.Candidates
+	var stats store.TermStats
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if cands, err = r.archive.Candidates(gctx, q); err != nil {
+			err = fmt.Errorf("searching the index: %w", err)
+		}
+		return err
+	})
+	g.Go(func() (err error) {
+		if stats, err = r.archive.TermStats(gctx, res.Terms); err != nil {
+			err = fmt.Errorf("reading term statistics: %w", err)
+		}
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return res, err
 	}
 	res.IDF, res.MaxIDF = IDFWeights(res.Terms, stats), stats.MaxIDF()
 	list := r.fuse(cands)
