@@ -13,6 +13,7 @@ import (
 
 	"github.com/herald-news/herald/internal/bot"
 	"github.com/herald-news/herald/internal/corpus"
+	"github.com/herald-news/herald/internal/feeds"
 	"github.com/herald-news/herald/internal/rag"
 	"github.com/herald-news/herald/internal/rag/llm"
 	"github.com/herald-news/herald/internal/rag/store/weaviate"
@@ -120,6 +121,24 @@ type config struct {
 	// SummaryTokens bounds the source text of one summarisation call;
 	// more is summarised map-reduce (HERALD_SUMMARY_TOKENS).
 	SummaryTokens int
+
+	// Live news: the feeds (HERALD_FEEDS: URLs, or the path of a feeds
+	// file), fetched with their pages' full text (HERALD_FEED_FULLTEXT),
+	// each fetch bounded in time and size (HERALD_FEED_TIMEOUT,
+	// HERALD_FEED_MAX_BYTES); whether serve watches HERALD_CORPUS
+	// (HERALD_WATCH) and how often it reads it all again
+	// (HERALD_RESCAN_EVERY); how often it looks for a snapshot another
+	// ingest wrote (HERALD_RELOAD_EVERY).
+	Feeds        []feeds.Feed
+	FeedFullText bool
+	FeedTimeout  time.Duration
+	FeedMaxBytes int64
+	Watch        bool
+	RescanEvery  time.Duration
+	ReloadEvery  time.Duration
+	// PostEvery is the least time between two posts of the news desk in
+	// one channel (HERALD_POST_EVERY).
+	PostEvery time.Duration
 }
 
 // llmConfig is the LLM part of the configuration.
@@ -154,6 +173,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		WeaviateTimeout:          10 * time.Second,
 		WeaviateWriteTimeout:     time.Minute,
 		ShardCount:               1,
+
+		FeedTimeout:  30 * time.Second,
+		FeedMaxBytes: 5 << 20,
+		Watch:        true,
+		RescanEvery:  10 * time.Minute,
+		ReloadEvery:  2 * time.Second,
+		PostEvery:    30 * time.Second,
 
 		DiscordAPIURL:         bot.DefaultAPIURL,
 		DiscordMessageContent: true,
@@ -263,6 +289,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 	env("HERALD_DAILY_TOKENS_PER_USER", func(v string) error { n, err := positiveInt64(v); cfg.DailyTokensPerUser = int(n); return err })
 	env("HERALD_LLM_TIMEOUT", func(v string) (err error) { cfg.LLMTimeout, err = positiveDuration(v); return err })
 	env("HERALD_SUMMARY_TOKENS", func(v string) error { n, err := positiveInt64(v); cfg.SummaryTokens = int(n); return err })
+	env("HERALD_FEEDS", func(v string) (err error) { cfg.Feeds, err = readFeeds(v); return err })
+	env("HERALD_FEED_FULLTEXT", func(v string) (err error) { cfg.FeedFullText, err = strconv.ParseBool(v); return err })
+	env("HERALD_FEED_TIMEOUT", func(v string) (err error) { cfg.FeedTimeout, err = positiveDuration(v); return err })
+	env("HERALD_FEED_MAX_BYTES", func(v string) (err error) { cfg.FeedMaxBytes, err = positiveInt64(v); return err })
+	env("HERALD_WATCH", func(v string) (err error) { cfg.Watch, err = strconv.ParseBool(v); return err })
+	env("HERALD_RESCAN_EVERY", func(v string) (err error) { cfg.RescanEvery, err = positiveDuration(v); return err })
+	env("HERALD_RELOAD_EVERY", func(v string) (err error) { cfg.ReloadEvery, err = positiveDuration(v); return err })
+	env("HERALD_POST_EVERY", func(v string) (err error) { cfg.PostEvery, err = positiveDuration(v); return err })
+	for i := range cfg.Feeds {
+		cfg.Feeds[i].FullText = cfg.Feeds[i].FullText || cfg.FeedFullText
+	}
 	if cfg.ShardID >= cfg.ShardCount {
 		errs = append(errs, fmt.Errorf("HERALD_SHARD_ID=%d: want a shard below HERALD_SHARD_COUNT=%d", cfg.ShardID, cfg.ShardCount))
 	}
@@ -270,6 +307,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return cfg, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return cfg, nil
+}
+
+// readFeeds reads HERALD_FEEDS: the path of a feeds file, or URLs.
+func readFeeds(v string) ([]feeds.Feed, error) {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "://") {
+		return feeds.ReadFile(v)
+	}
+	return feeds.Parse(v, "the list")
 }
 
 // The stores of record HERALD_STORE names.

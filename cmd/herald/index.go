@@ -63,7 +63,12 @@ func (a *app) libraryConfig() library.Config {
 // openLibrary opens the data directory's index: the index there, else
 // HERALD_CORPUS built into it, else the built-in sample corpus.
 func (a *app) openLibrary(ctx context.Context) (*library.Library, error) {
-	lib, err := library.Open(ctx, a.libraryConfig())
+	return a.openLibraryWith(ctx, a.libraryConfig())
+}
+
+// openLibraryWith opens the library that cfg describes, as openLibrary.
+func (a *app) openLibraryWith(ctx context.Context, cfg library.Config) (*library.Library, error) {
+	lib, err := library.Open(ctx, cfg)
 	if err != nil {
 		return nil, a.explain(err)
 	}

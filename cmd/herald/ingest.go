@@ -18,13 +18,20 @@ func (a *app) ingest(ctx context.Context, args []string) error {
 	strict := fs.Bool("strict", false, "exit non-zero when any file or record is rejected")
 	reindex := fs.Bool("reindex", false, "rebuild the index from scratch (needed after changing the embedder)")
 	verbose := fs.Bool("verbose", false, "list every rejected record")
+	fromFeeds := fs.Bool("feeds", false, "poll every feed of HERALD_FEEDS once (for cron)")
 	fs.Int64Var(&a.cfg.MaxFileBytes, "max-file-bytes", a.cfg.MaxFileBytes, "size limit of an article file or JSON Lines record")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if *fromFeeds {
+		if len(paths) > 0 || *reindex || *strict {
+			return usageError("ingest --feeds takes no paths, --reindex or --strict: it polls the feeds of HERALD_FEEDS")
+		}
+		return a.ingestFeeds(ctx)
+	}
 	if len(paths) == 0 {
-		return usageError("ingest needs at least one file or directory")
+		return usageError("ingest needs at least one file or directory (or --feeds)")
 	}
 	if a.cfg.MaxFileBytes <= 0 {
 		return usageError("--max-file-bytes must be positive")

@@ -72,6 +72,8 @@ Usage:
   herald summary --topic TEXT [--date DATE] [--json]   summarise a topic (optionally within dates)
   herald summary --date DATE[..DATE] [--json]          summarise a day or a range ("2026-02-04", "last week")
   herald ingest [--strict] [--reindex] PATH...         index article files and directories
+  herald ingest --feeds                                poll every feed of HERALD_FEEDS once
+  herald feeds                                         list the feeds: last fetch, outcome, items, next poll
   herald check                                         verify the index's integrity
   herald copy                                          copy the data directory's index into Weaviate (WEAVIATE_URL)
   herald chat                                          try the bot's commands at a prompt
@@ -124,6 +126,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return app.check(ctx, rest)
 	case "copy":
 		return app.copyIndex(ctx, rest)
+	case "feeds":
+		return app.feeds(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

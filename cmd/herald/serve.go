@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/herald-news/herald/internal/bot"
@@ -22,16 +23,29 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if a.cfg.DiscordToken == "" {
 		return exitError{code: 2, msg: "serve needs a bot token: set DISCORD_TOKEN (README: Discord setup)"}
 	}
-	lib, err := a.openLibrary(ctx)
+	// Articles that arrive while the bot runs go to the desk, which exists
+	// only once the library it reads does.
+	to := &relay{}
+	lcfg := a.libraryConfig()
+	lcfg.Arrived = to.arrived
+	if len(a.cfg.Feeds) > 0 {
+		lcfg.RequireIndex = false // the sample answers until the first items arrive
+	}
+	lib, err := a.openLibraryWith(ctx, lcfg)
 	if err != nil {
 		return err
 	}
-	snapshot := a.libraryConfig().SnapshotPath()
+	eng := a.engineFor(lib)
+	news, err := a.newLive(lib, eng, to)
+	if err != nil {
+		return err
+	}
+	snapshot := lcfg.SnapshotPath()
 	opts := bot.Options{
 		Token: a.cfg.DiscordToken, AppID: a.cfg.DiscordAppID, GuildID: a.cfg.DiscordGuildID, APIURL: a.cfg.DiscordAPIURL,
 		MessageContent: a.cfg.DiscordMessageContent, DMs: a.cfg.DMs,
 		ShardID: a.cfg.ShardID, ShardCount: a.cfg.ShardCount,
-		Engine: a.engineFor(lib), Library: lib.Archive(), DataDir: a.cfg.DataDir, StoreReady: lib.Ready,
+		Engine: eng, Library: lib.Archive(), Desk: news.desk, DataDir: a.cfg.DataDir, StoreReady: lib.Ready,
 		IndexBytes: func() int64 {
 			if info, err := os.Stat(snapshot); err == nil {
 				return info.Size()
@@ -63,6 +77,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	} else {
 		a.log.Info("/reindex is off: set HERALD_CORPUS to the corpus it should re-read")
 	}
+	if news.poller != nil {
+		opts.Feeds = news.poller
+	}
 	b, err := bot.New(opts)
 	if err != nil {
 		return err
@@ -82,7 +99,19 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			srv.Shutdown(sctx)
 		}()
 	}
+	// The live news runs while the bot does, and stops before serve returns.
+	newsCtx, stopNews := context.WithCancel(ctx)
+	var running sync.WaitGroup
+	for _, run := range news.runs(b) {
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			run(newsCtx)
+		}()
+	}
 	err = b.Run(ctx)
+	stopNews()
+	running.Wait()
 	var fatal *bot.FatalGatewayError
 	if errors.As(err, &fatal) {
 		msg := fatal.Error()

@@ -69,6 +69,11 @@ type Options struct {
 	// LLMUsage reports the language model's token use today, for /stats
 	// and /metrics; nil when there is no model.
 	LLMUsage func() rag.BudgetUsage
+	// Desk keeps follows and digests (/follow, /unfollow, /digest); nil
+	// turns those commands off.
+	Desk Desk
+	// Feeds reports the feeds' state for /stats; nil when there is none.
+	Feeds FeedStatus
 	// Reindexer re-reads the corpus for /reindex; nil disables the command.
 	Reindexer Reindexer
 	// IndexBytes reports the index's size on disk for /stats.

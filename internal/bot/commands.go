@@ -23,6 +23,9 @@ const (
 	cmdReindex   = "reindex"
 	cmdStats     = "stats"
 	cmdAskHerald = "Ask Herald"
+	cmdFollow    = "follow"
+	cmdUnfollow  = "unfollow"
+	cmdDigest    = "digest"
 )
 
 // command is one entry of Herald's command table: what Discord registers
@@ -32,10 +35,13 @@ const (
 type command struct {
 	// name is how the request is logged and counted: "ask", "ask-herald",
 	// "autocomplete", "button-vote"…
-	name    string
-	def     *discordgo.ApplicationCommand
-	admin   bool
-	handler handler
+	name string
+	def  *discordgo.ApplicationCommand
+	// perm is the permission the member needs (0: none); permName names
+	// it in the refusal.
+	perm     int64
+	permName string
+	handler  handler
 }
 
 // adminPermissions are what /reindex and /stats require.
@@ -82,12 +88,15 @@ func (b *Bot) commandTable() (table map[string]command, registered []command) {
 			},
 		}},
 		{name: cmdHelp, handler: b.handleHelp, def: &discordgo.ApplicationCommand{Name: cmdHelp, Description: "What Herald can do", Contexts: contexts}},
-		{name: cmdStats, admin: true, handler: b.handleStats, def: &discordgo.ApplicationCommand{
+		{name: cmdStats, perm: adminPermissions, permName: "Manage Server", handler: b.handleStats, def: &discordgo.ApplicationCommand{
 			Name: cmdStats, Description: "Index and usage figures (admins)", DefaultMemberPermissions: &admin, Contexts: guildOnly}},
 		{name: "ask-herald", handler: b.handleAskHerald, def: &discordgo.ApplicationCommand{Name: cmdAskHerald, Type: discordgo.MessageApplicationCommand, Contexts: guildOnly}},
 	}
+	if b.opts.Desk != nil {
+		registered = append(registered, b.deskCommands(guildOnly)...)
+	}
 	if b.opts.Reindexer != nil {
-		registered = append(registered, command{name: cmdReindex, admin: true, handler: b.handleReindex, def: &discordgo.ApplicationCommand{
+		registered = append(registered, command{name: cmdReindex, perm: adminPermissions, permName: "Manage Server", handler: b.handleReindex, def: &discordgo.ApplicationCommand{
 			Name: cmdReindex, Description: "Re-read the corpus and report what changed (admins)", DefaultMemberPermissions: &admin, Contexts: guildOnly,
 		}})
 	}
@@ -95,10 +104,11 @@ func (b *Bot) commandTable() (table map[string]command, registered []command) {
 		routeUnknown: {name: "unknown", handler: func(*call) (job, error) {
 			return job{}, refuse("Unknown command: Herald's commands may have changed; try /help.")
 		}},
-		routeUnreadable:              {name: "unreadable", handler: func(*call) (job, error) { return job{}, unreadable() }},
-		"autocomplete:" + cmdSummary: {name: "autocomplete", handler: b.handleAutocomplete},
-		"button:sources":             {name: "button-sources", handler: b.handleSourcesButton},
-		"button:vote":                {name: "button-vote", handler: b.handleVote},
+		routeUnreadable:               {name: "unreadable", handler: func(*call) (job, error) { return job{}, unreadable() }},
+		"autocomplete:" + cmdSummary:  {name: "autocomplete", handler: b.handleAutocomplete},
+		"button:sources":              {name: "button-sources", handler: b.handleSourcesButton},
+		"button:vote":                 {name: "button-vote", handler: b.handleVote},
+		"autocomplete:" + cmdUnfollow: {name: "autocomplete", handler: b.handleUnfollowAutocomplete},
 	}
 	for _, c := range registered {
 		table[c.def.Name] = c
@@ -113,13 +123,17 @@ const (
 	routeUnreadable = "unreadable"
 )
 
-// isAdmin reports whether the interaction's member may use admin commands.
-// Discord hides them from others, but a request is checked again here.
-func isAdmin(in *discordgo.Interaction) bool {
+// allowed reports whether the interaction's member has the permission a
+// command needs. Discord hides such commands from others, but a request
+// is checked again here.
+func allowed(in *discordgo.Interaction, perm int64) bool {
+	if perm == 0 {
+		return true
+	}
 	if in == nil || in.Member == nil {
 		return false
 	}
-	return in.Member.Permissions&(adminPermissions|discordgo.PermissionAdministrator) != 0
+	return in.Member.Permissions&(perm|discordgo.PermissionAdministrator) != 0
 }
 
 // errNoAppID means neither the options nor READY gave the application ID.

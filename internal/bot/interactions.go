@@ -254,17 +254,23 @@ func (b *Bot) resolveArticle(_ *discordgo.Interaction, v string) string {
 	return v
 }
 
-// handleAutocomplete offers article titles that contain what was typed,
-// newest first.
-func (b *Bot) handleAutocomplete(c *call) (job, error) {
-	data, _ := commandData(c.in)
+// typedSoFar is what the user has typed in an autocomplete's focused
+// option, lower-cased.
+func typedSoFar(in *discordgo.Interaction) string {
+	data, _ := commandData(in)
 	typed := ""
 	for _, o := range data.Options {
 		if o != nil && o.Focused {
 			typed, _ = o.Value.(string)
 		}
 	}
-	typed = strings.ToLower(strings.TrimSpace(typed))
+	return strings.ToLower(strings.TrimSpace(typed))
+}
+
+// handleAutocomplete offers article titles that contain what was typed,
+// newest first.
+func (b *Bot) handleAutocomplete(c *call) (job, error) {
+	typed := typedSoFar(c.in)
 	return job{run: func(ctx context.Context, _ func(string)) (reply, error) {
 		choices := []*discordgo.ApplicationCommandOptionChoice{}
 		arts, err := b.opts.Library.Articles(ctx, rag.ArticleQuery{TitleContains: typed, Limit: maxChoices})
@@ -398,6 +404,9 @@ func (b *Bot) stats(ctx context.Context) (reply, error) {
 		{Name: "Embedder", Value: fmt.Sprintf("%s (%d dimensions)", st.Embedder, st.Dimension), Inline: false},
 		{Name: "Language model", Value: llm, Inline: false},
 	}}
+	if feedsLine, ok := b.failingFeeds(); ok {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Feeds", Value: feedsLine})
+	}
 	return reply{embeds: [][]*discordgo.MessageEmbed{{e}}, outcome: outcomeAnswered}, nil
 }
 

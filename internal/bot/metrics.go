@@ -21,6 +21,12 @@ type metrics struct {
 	streamEdit  prometheus.Histogram
 	outcomes    *prometheus.CounterVec
 	requests    *prometheus.HistogramVec
+	// The live news: feed polls, the watcher, follows and digests.
+	feedFetches *prometheus.CounterVec
+	feedNew     *prometheus.CounterVec
+	feedLag     prometheus.Histogram
+	watch       *prometheus.CounterVec
+	desk        *prometheus.CounterVec
 }
 
 // trackLLM exports the language model's token use.
@@ -81,7 +87,24 @@ func newMetrics() *metrics {
 			Name: "herald_request_seconds", Help: "Time from receiving a request to its reply's delivery (or failure), by command.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, []string{"command"}),
+		feedFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_feed_fetches_total", Help: "Polls of each feed, by outcome (ok, not-modified, rate-limited, error).",
+		}, []string{"feed", "outcome"}),
+		feedNew: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_feed_new_items_total", Help: "New or changed items indexed from each feed.",
+		}, []string{"feed"}),
+		feedLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "herald_feed_lag_seconds", Help: "Time from an item's publication to its being answerable.",
+			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400},
+		}),
+		watch: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_watch_events_total", Help: "Corpus watcher events (create, write, remove, rename, overflow) and updates (ok, error).",
+		}, []string{"kind"}),
+		desk: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_desk_posts_total", Help: "Follow posts and digest runs, by outcome (posted, failed, paused).",
+		}, []string{"kind", "outcome"}),
 	}
+	m.registry.MustRegister(m.feedFetches, m.feedNew, m.feedLag, m.watch, m.desk)
 	m.registry.MustRegister(m.outcomes, m.requests, m.questions, m.latency, m.firstReply, m.misses, m.errors, m.rateLimited, m.busy, m.feedback, m.streamEdit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

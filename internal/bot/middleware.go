@@ -96,8 +96,8 @@ func (b *Bot) serve(c *call, cmd command, out deliverer) {
 	}()
 	b.metrics.questions.WithLabelValues(c.command).Inc()
 	refuseWith := func(rr reply) { r, delivered = out.refuse(rr), true }
-	if cmd.admin && !isAdmin(c.in) {
-		refuseWith(notice("Only members with the Manage Server permission can use /"+c.command+".", colourError, outcomeForbidden))
+	if !allowed(c.in, cmd.perm) {
+		refuseWith(notice("Only members with the "+cmd.permName+" permission can use /"+c.command+".", colourError, outcomeForbidden))
 		return
 	}
 	j, err := cmd.handler(c)

@@ -436,8 +436,18 @@ func TestARestartedBotAnswersInItsOldThreads(t *testing.T) {
 	go func() { done <- b.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	n := len(h.fake.Requests())
-	if _, _, err := h.fake.WaitFor(h.ctx(), n, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {
-		t.Fatal(err)
+	// Under -race with the package's other tests in parallel, the second
+	// start has taken over 10 s.
+	slow, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	if _, _, err := h.fake.WaitFor(slow, n, func(r discordtest.Request) bool { return r.Method == "PUT" }); err != nil {
+		select {
+		case err := <-done:
+			done <- err // for the deferred wait
+			t.Fatalf("the restarted bot stopped: %v\n%s", err, logs.String())
+		default:
+		}
+		t.Fatalf("the restarted bot registered no commands: %v\n%s", err, logs.String())
 	}
 	h.fake.Post(&discordgo.Message{ChannelID: thread, GuildID: guild, Author: asker, Content: "and what about energy?"})
 	if _, _, err := h.fake.WaitFor(h.ctx(), n, func(r discordtest.Request) bool {

@@ -34,9 +34,10 @@ type Article struct {
 // Day returns the article's date as YYYY-MM-DD.
 func (a Article) Day() string { return a.Date.Format(time.DateOnly) }
 
-// finish validates a parsed article, derives what is missing (title, ID,
-// hash) and returns it, or a reason for rejection.
-func (a Article) finish() (Article, *Rejection) {
+// Finish validates an article read from any source, derives what is
+// missing (title, ID, hash) and returns it, or a reason for rejection
+// (whose Path and Line the caller fills in).
+func (a Article) Finish() (Article, *Rejection) {
 	a.Title = collapseSpace(a.Title)
 	a.URL = strings.TrimSpace(a.URL)
 	a.Body = strings.TrimSpace(strings.ReplaceAll(a.Body, "\r\n", "\n"))

@@ -308,7 +308,7 @@ func TestChunkBoundaries(t *testing.T) {
 		parts = append(parts, "Sentence number "+string(rune('A'+i%26))+" has exactly ten words in it today.")
 	}
 	body := strings.Join(parts, " ")
-	a, rej := Article{Title: "T", Date: time.Date(2026, 2, 4, 0, 0, 0, 0, time.UTC), Body: body, Source: "s.txt"}.finish()
+	a, rej := Article{Title: "T", Date: time.Date(2026, 2, 4, 0, 0, 0, 0, time.UTC), Body: body, Source: "s.txt"}.Finish()
 	if rej != nil {
 		t.Fatal(rej)
 	}

@@ -36,7 +36,7 @@ func ParseText(path string, data []byte) (Article, *Rejection) {
 		return a, rej
 	}
 	a.Source, a.Line = path, 1
-	a, rej = a.finish()
+	a, rej = a.Finish()
 	if rej != nil {
 		rej.Path = path
 	}

@@ -115,7 +115,7 @@ func parseRecord(line []byte, oversize bool, maxRecord int64) (Article, *Rejecti
 	if a.Date, err = ParseDate(date); err != nil {
 		return a, &Rejection{Field: "date", Reason: err.Error()}
 	}
-	a, rej := a.finish()
+	a, rej := a.Finish()
 	return a, rej
 }
 

@@ -43,8 +43,18 @@ type FileResult struct {
 	Bytes int64
 }
 
+// Ignored reports whether a file or folder name under a corpus folder is
+// not the corpus's: hidden (.name, as editors' swap files and temporary
+// files are), an editor's backup (name~, #name#), or vim's write test
+// (4913).
+func Ignored(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
+		(strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#")) || name == "4913"
+}
+
 // Files lists the article files under roots: files are taken as they are,
-// directories walked recursively in lexical order, skipping hidden entries.
+// directories walked recursively in lexical order, skipping the entries
+// Ignored names.
 // Roots that cannot be read are reported as rejections.
 func Files(roots []string, reject func(*Rejection)) []string {
 	var files []string
@@ -63,7 +73,7 @@ func Files(roots []string, reject func(*Rejection)) []string {
 				reject(&Rejection{Path: path, Reason: describeFSError(err)})
 				return nil
 			}
-			if path != root && strings.HasPrefix(d.Name(), ".") {
+			if path != root && Ignored(d.Name()) {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}

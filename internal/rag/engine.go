@@ -63,6 +63,21 @@ func New(archive store.Archive, embedder embed.Embedder, opts Options) *Engine {
 		now: opts.Now, k: opts.K}
 }
 
+// pinner is an archive whose contents can change whole under a running
+// engine (the library's live archive, when another process writes a
+// snapshot): Pin makes every read made with the context read one version.
+type pinner interface {
+	Pin(ctx context.Context) context.Context
+}
+
+// pin makes one request read one version of the archive.
+func (e *Engine) pin(ctx context.Context) context.Context {
+	if p, ok := e.archive.(pinner); ok {
+		return p.Pin(ctx)
+	}
+	return ctx
+}
+
 // Archive returns the engine's store of record.
 func (e *Engine) Archive() store.Archive { return e.archive }
 
@@ -101,6 +116,7 @@ func questionError(err error, format string, args ...any) error {
 // become a date filter or a recency preference; when the filter matches no
 // article, the answer says so and names the nearest dates that have some.
 func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Answer, error) {
+	ctx = e.pin(ctx)
 	start := time.Now()
 	q, err := e.question(question, opts.AsOf)
 	if err != nil {
@@ -156,6 +172,7 @@ type Source struct {
 // Sources lists the articles that best match a question, one passage each,
 // with the best sentence of that passage as the quote.
 func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) ([]Source, Period, error) {
+	ctx = e.pin(ctx)
 	q, err := e.question(question, opts.AsOf)
 	if err != nil {
 		return nil, Period{}, err
@@ -196,6 +213,7 @@ func (e *Engine) bestSentence(text string, weights retrieve.Weights) string {
 // passage each: the passages Ask and Sources draw on, without dropping weak
 // matches. K defaults to 20.
 func (e *Engine) Rank(ctx context.Context, question string, opts AskOptions) ([]Passage, error) {
+	ctx = e.pin(ctx)
 	q, err := e.question(question, opts.AsOf)
 	if err != nil {
 		return nil, err
@@ -209,6 +227,7 @@ func (e *Engine) Rank(ctx context.Context, question string, opts AskOptions) ([]
 
 // Summarize writes a cited summary of an article, a topic or a period.
 func (e *Engine) Summarize(ctx context.Context, req SummaryRequest) (Answer, error) {
+	ctx = e.pin(ctx)
 	a, err := e.summarizer.Summarize(ctx, req)
 	switch {
 	case errors.Is(err, summary.ErrNothingToSummarize):

@@ -553,6 +553,16 @@ func (s *Server) route(r *http.Request, req Request) (int, any) {
 		return s.webhook(parts[2], parts[3:], req)
 	case parts[0] == "channels" && len(parts) >= 2:
 		return s.channel(parts[1], parts[2:], query, req)
+	case req.Method == "POST" && path == "/users/@me/channels":
+		var body struct {
+			Recipient string `json:"recipient_id"`
+		}
+		if json.Unmarshal(req.Body, &body); body.Recipient == "" {
+			return 400, apiError{50035, "Invalid Form Body: recipient_id"}
+		}
+		dm := &discordgo.Channel{ID: s.ID(), Type: discordgo.ChannelTypeDM, Recipients: []*discordgo.User{{ID: body.Recipient}}}
+		s.AddChannel(dm)
+		return 200, dm
 	}
 	return 404, apiError{0, "404: Not Found " + req.Method + " " + req.Path}
 }

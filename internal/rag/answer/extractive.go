@@ -27,13 +27,13 @@ type Extractive struct {
 
 // DefaultMinCoverage is the calibrated relevance threshold: below it, the
 // corpus is taken not to answer. On SQuAD v1.1 dev, 0.35 refuses 0.7 % of
-// answerable questions (0.5 refused 5 %); between it and partialCoverage
+// answerable questions (0.5 refused 5 %); between it and PartialCoverage
 // the answer carries a warning.
 const DefaultMinCoverage = 0.35
 
-// partialCoverage is the coverage under which an answer is flagged as
+// PartialCoverage is the coverage under which an answer is flagged as
 // matching only part of the question, with PartialMatchNote.
-const partialCoverage = 0.5
+const PartialCoverage = 0.5
 
 // PartialMatchNote is the note of an answer whose passages match only part
 // of the question.
@@ -108,7 +108,7 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []retrieve
 		return NotCovered(q.Text, passages), nil
 	}
 	a := render(q, e.choose(cands))
-	if best < partialCoverage {
+	if best < PartialCoverage {
 		a.Note = PartialMatchNote
 	}
 	return a, nil

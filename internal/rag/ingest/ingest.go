@@ -8,9 +8,12 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +64,10 @@ type Options struct {
 	// DryRun reads and compares, and writes nothing: the report says what
 	// the ingest would do. Nothing is embedded.
 	DryRun bool
+	// Vanished takes a root that does not exist for one removed, with the
+	// articles read from it, rather than for a path that could not be read
+	// (which protects them): for a watcher naming the files that changed.
+	Vanished bool
 }
 
 // progressEvery is how many articles pass between progress reports within
@@ -90,6 +97,9 @@ type Report struct {
 	Rejected []*corpus.Rejection
 	// Chunks counts the chunks in the index after the ingest, and
 	// ChunksEmbedded those embedded by it.
+	// Arrived lists the IDs of the articles added or updated, in the
+	// order they were written.
+	Arrived        []string
 	Chunks         int
 	ChunksEmbedded int
 	Duration       time.Duration
@@ -118,7 +128,11 @@ func (p *Pipeline) Files(ctx context.Context, roots []string, opts Options) (Rep
 	if err != nil {
 		return rep, err
 	}
-	files := corpus.Files(absRoots, reject)
+	present, vanished := absRoots, []string(nil)
+	if opts.Vanished {
+		present, vanished = splitVanished(absRoots)
+	}
+	files := corpus.Files(present, reject)
 	rep.Files = len(files)
 	var totalBytes int64
 	for _, f := range files {
@@ -160,7 +174,7 @@ func (p *Pipeline) Files(ctx context.Context, roots []string, opts Options) (Rep
 		err = run.flush(ctx)
 	}
 	if err == nil {
-		err = run.removeGone(ctx, absRoots, files)
+		err = run.removeGone(ctx, absRoots, files, vanished)
 	}
 	if err != nil {
 		return rep, fmt.Errorf("ingesting %s: %w", strings.Join(roots, ", "), err)
@@ -184,14 +198,27 @@ func resolve(roots []string) ([]string, error) {
 	return out, nil
 }
 
+// splitVanished separates the roots that exist from those that do not.
+func splitVanished(roots []string) (present, vanished []string) {
+	for _, r := range roots {
+		if _, err := os.Lstat(r); errors.Is(err, fs.ErrNotExist) {
+			vanished = append(vanished, r)
+			continue
+		}
+		present = append(present, r)
+	}
+	return present, vanished
+}
+
 // Articles adds or replaces articles already in memory (such as the
-// built-in sample corpus). Nothing is removed.
-func (p *Pipeline) Articles(ctx context.Context, arts []corpus.Article) (Report, error) {
+// built-in sample corpus, or a feed's items). Nothing is removed. Of
+// opts, only BatchSize counts.
+func (p *Pipeline) Articles(ctx context.Context, arts []corpus.Article, opts Options) (Report, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	start := time.Now()
 	var rep Report
-	run, err := p.start(ctx, Options{}, &rep)
+	run, err := p.start(ctx, Options{BatchSize: opts.BatchSize}, &rep)
 	if err != nil {
 		return rep, err
 	}
@@ -286,6 +313,7 @@ func (r *run) flush(ctx context.Context) error {
 			} else {
 				r.rep.Added++
 			}
+			r.rep.Arrived = append(r.rep.Arrived, e.Article.ID)
 			r.known[e.Article.ID] = store.Manifest{ID: e.Article.ID, Hash: e.Article.Hash, Source: e.Article.Source, Line: e.Article.Line}
 			r.rep.ChunksEmbedded += len(e.Chunks)
 		}
@@ -317,13 +345,13 @@ func (r *run) flush(ctx context.Context) error {
 // read again. Nothing is removed from under a path that could not be read
 // (a file, a directory or a whole root), nor from under a root that held
 // no article file at all: a missing mount should not empty the index.
-func (r *run) removeGone(ctx context.Context, roots, files []string) error {
+func (r *run) removeGone(ctx context.Context, roots, files, vanished []string) error {
 	var protected []string
 	for _, rj := range r.rep.Rejected {
 		protected = append(protected, rj.Path)
 	}
 	for _, root := range roots {
-		if !underAnyOf(root, files) {
+		if !underAnyOf(root, files) && !slices.Contains(vanished, root) {
 			protected = append(protected, root)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -51,7 +52,11 @@ type Config struct {
 	// rather than in Dir; its Embedder, Dimension and ChunkWords are this
 	// Config's.
 	Weaviate *weaviate.Config
-	Log      *slog.Logger
+	// Arrived, when set, is told the IDs of the articles that a write of
+	// the running process (Update, Add, Reindex) or a Reload brought, new
+	// or changed. It is called with no lock held, and should not block.
+	Arrived func(ctx context.Context, ids []string)
+	Log     *slog.Logger
 }
 
 // weaviateConfig is the Weaviate configuration with the embedder's name
@@ -107,7 +112,14 @@ type Library struct {
 	cfg      Config
 	archive  archive
 	pipeline *ingest.Pipeline
-	sample   bool
+	// live is the embedded archive that Reload swaps (nil on Weaviate).
+	live *live
+	// mu serialises the process's writes and reloads; sample and stamp
+	// are read and written under it.
+	mu     sync.Mutex
+	sample bool
+	// stamp is the snapshot file as last loaded or saved by this process.
+	stamp os.FileInfo
 }
 
 // archive is what a library needs of a backend.
@@ -129,7 +141,7 @@ func (l *Library) Ready(ctx context.Context) error {
 // Where names the store of record: the snapshot file, the Weaviate
 // collections, or the sample in memory.
 func (l *Library) Where() string {
-	if l.sample {
+	if l.Sample() {
 		return "the built-in sample corpus, in memory"
 	}
 	return l.cfg.Where()
@@ -158,7 +170,11 @@ func (l *Library) Archive() store.Archive { return l.archive }
 func (l *Library) Embedder() embed.Embedder { return l.cfg.Embedder }
 
 // Sample reports whether the library is the built-in sample, in memory.
-func (l *Library) Sample() bool { return l.sample }
+func (l *Library) Sample() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sample
+}
 
 // SnapshotPath is the data directory's snapshot file.
 func (c Config) SnapshotPath() string { return filepath.Join(c.Dir, embedded.SnapshotFile) }
@@ -270,7 +286,7 @@ func Scratch(ctx context.Context, cfg Config, arts []corpus.Article) (lib *Libra
 		}
 	}
 	lib = newLibrary(cfg, a, false)
-	rep, err = lib.pipeline.Articles(ctx, arts)
+	rep, err = lib.pipeline.Articles(ctx, arts, ingest.Options{})
 	if err != nil {
 		drop()
 		return nil, rep, nil, err
@@ -299,7 +315,7 @@ func InMemory(ctx context.Context, cfg Config, arts []corpus.Article) (*Library,
 	opts := cfg.archiveOptions()
 	opts.Path = ""
 	lib := newLibrary(cfg, embedded.New(opts), false)
-	rep, err := lib.pipeline.Articles(ctx, arts)
+	rep, err := lib.pipeline.Articles(ctx, arts, ingest.Options{})
 	return lib, rep, err
 }
 
@@ -310,7 +326,16 @@ func (l *Library) Ingest(ctx context.Context, roots []string) (ingest.Report, er
 }
 
 func newLibrary(cfg Config, a archive, sample bool) *Library {
-	return &Library{cfg: cfg, archive: a, pipeline: ingest.New(a, cfg.Embedder, a.ChunkWords()), sample: sample}
+	l := &Library{cfg: cfg, archive: a, sample: sample}
+	if e, ok := a.(*embedded.Archive); ok {
+		l.live = newLive(e)
+		l.archive = l.live
+		if e.Path() != "" {
+			l.stamp, _ = os.Stat(e.Path())
+		}
+	}
+	l.pipeline = ingest.New(l.archive, cfg.Embedder, a.ChunkWords())
+	return l
 }
 
 // Mode says how Build ingests.
@@ -379,6 +404,7 @@ func Build(ctx context.Context, cfg Config, roots []string, mode Mode) (*Library
 	if err := a.Save(cfg.SnapshotPath()); err != nil {
 		return nil, rep, err
 	}
+	lib.stamp, _ = os.Stat(cfg.SnapshotPath())
 	return lib, rep, nil
 }
 
@@ -408,36 +434,6 @@ func buildWeaviate(ctx context.Context, cfg Config, roots []string, mode Mode) (
 		return nil, rep, err
 	}
 	return lib, rep, nil
-}
-
-// Reindex reads the library's corpus again into the live index, which
-// keeps answering meanwhile, and saves it: the bot's /reindex.
-func (l *Library) Reindex(ctx context.Context) (ingest.Report, error) {
-	if len(l.cfg.Corpus) == 0 {
-		return ingest.Report{}, ErrNoCorpus
-	}
-	if l.cfg.Weaviate == nil {
-		unlock, err := lock(l.cfg)
-		if err != nil {
-			return ingest.Report{}, err
-		}
-		defer unlock()
-	}
-	var opts ingest.Options
-	l.checkpoints(&opts)
-	rep, err := l.ingest(ctx, l.cfg.Corpus, opts)
-	if err != nil {
-		return rep, err
-	}
-	for _, r := range rep.Rejected {
-		l.cfg.Log.Warn("reindex rejected", "reason", r.Error())
-	}
-	if rep.Changed() && !l.sample {
-		if err := l.archive.Sync(ctx); err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
 }
 
 // ingest reads roots into the library's archive. The caller holds the
