@@ -84,9 +84,19 @@ func (a *app) ask(ctx context.Context, args []string) error {
 }
 
 // askStream answers one question per line of stdin with one JSON object
-// per line. A bad question gets an object with an "error" field; the rest
-// go on.
+// per line.
 func (a *app) askStream(ctx context.Context, eng *rag.Engine, opts rag.AskOptions) error {
+	return a.stream(ctx, func(ctx context.Context, q string) (any, error) {
+		ans, err := eng.Ask(ctx, q, opts)
+		return answerJSON(ans), err
+	})
+}
+
+// stream reads one question per line of stdin and writes what each gets
+// as one JSON object per line (ask -, sources -): one index load for any
+// number of questions. A bad question gets an object with an "error"
+// field; the rest go on.
+func (a *app) stream(ctx context.Context, each func(context.Context, string) (any, error)) error {
 	sc := bufio.NewScanner(a.stdin)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	enc := json.NewEncoder(a.stdout)
@@ -97,18 +107,15 @@ func (a *app) askStream(ctx context.Context, eng *rag.Engine, opts rag.AskOption
 			continue
 		}
 		qctx, cancel := context.WithTimeout(ctx, a.cfg.LLMTimeout)
-		ans, err := eng.Ask(qctx, q, opts)
+		out, err := each(qctx, q)
 		cancel()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err != nil {
-			if err := enc.Encode(map[string]string{"question": q, "error": err.Error()}); err != nil {
-				return err
-			}
-			continue
+			out = map[string]string{"question": q, "error": err.Error()}
 		}
-		if err := enc.Encode(answerJSON(ans)); err != nil {
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 	}
@@ -126,6 +133,12 @@ func (a *app) sources(ctx context.Context, args []string) error {
 	eng, err := a.engine(ctx)
 	if err != nil {
 		return err
+	}
+	if question == "-" {
+		return a.stream(ctx, func(ctx context.Context, q string) (any, error) {
+			srcs, period, err := eng.Sources(ctx, q, rag.AskOptions{K: qf.k})
+			return sourcesJSON(q, period, srcs), err
+		})
 	}
 	srcs, period, err := eng.Sources(ctx, question, rag.AskOptions{K: qf.k})
 	if err != nil {

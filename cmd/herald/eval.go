@@ -15,8 +15,11 @@ import (
 
 // eval measures answer quality on a public question set.
 func (a *app) eval(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "news" {
+		return a.evalNews(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "squad" {
-		return usageError("usage: herald eval squad [--store embedded|weaviate] [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH")
+		return usageError("usage: herald eval squad [--store embedded|weaviate] [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH\n       herald eval news [--corpus FILE] [--json] QUESTIONS")
 	}
 	fs := newFlagSet("eval squad", a.stderr, &a.cfg)
 	limit := fs.Int("limit", 0, "ask only `N` questions, drawn at random (0: all)")
@@ -88,4 +91,52 @@ func writeEvalTable(a *app, rep eval.Report) {
 		fmt.Fprintf(a.stdout, "unanswerable (pages left out of the index): %d questions, %.3f answered (%.3f with the partial-match warning), %.3f refused\n",
 			u.Questions, u.Answered, u.Flagged, 1-u.Answered)
 	}
+}
+
+// evalNews measures answers on a dated-news question set (reuters-qa):
+// every question asked as of its day, scored per kind.
+func (a *app) evalNews(ctx context.Context, args []string) error {
+	fs := newFlagSet("eval news", a.stderr, &a.cfg)
+	corpusPath := fs.String("corpus", "", "the articles the questions are about (default: ../reuters21578/reuters21578.jsonl beside the questions' folder)")
+	asJSON := fs.Bool("json", false, "write the report as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("herald eval news needs the path of the questions (for example ../shared/datasets/reuters-qa/questions.jsonl)")
+	}
+	qs, err := eval.LoadNews(pos[0])
+	if err != nil {
+		return err
+	}
+	if *corpusPath == "" {
+		*corpusPath = eval.NewsCorpus(pos[0])
+	}
+	rep, err := eval.RunNews(ctx, *corpusPath, qs)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(a.stdout, "%d questions over %d articles, each asked as of its day\n", rep.Questions, rep.Articles)
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kind\tn\tcontains\tcited\tanswered\trefused\tstale\t")
+	for _, k := range rep.Kinds {
+		switch k.Kind {
+		case "unanswerable":
+			fmt.Fprintf(tw, "%s\t%d\t\t\t\t%.3f\t\t\n", k.Kind, k.N, k.Refused)
+		case "latest":
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t\t%.3f\t\n", k.Kind, k.N, k.Contains, k.Cited, k.Answered, k.Stale)
+		default:
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t\t\t\n", k.Kind, k.N, k.Contains, k.Cited, k.Answered)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(a.stdout, "answers citing an article dated after as_of: %d of %d; ask p50 %.1f ms, p99 %.1f ms; %.1f words an answer\n",
+		rep.Late, rep.Questions, rep.P50MS, rep.P99MS, rep.Words)
+	return nil
 }

@@ -187,6 +187,33 @@ func TestAskReadsQuestionsFromStdin(t *testing.T) {
 	}
 }
 
+func TestSourcesReadsQuestionsFromStdin(t *testing.T) {
+	c := isolate(t)
+	code, out, errOut := c.run("How much trade did Russia and China do?\nvisa-free travel\n"+strings.Repeat("y", 5000)+"\n", "sources", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 JSON lines, got %d:\n%s", len(lines), out)
+	}
+	for _, l := range lines[:2] {
+		var s struct {
+			Question string
+			Sources  []struct {
+				Score, Lexical float64
+				Similarity     float32
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &s); err != nil || len(s.Sources) == 0 || s.Sources[0].Lexical <= 0 || s.Sources[0].Score <= 0 {
+			t.Errorf("line %q: %+v, %v", l, s, err)
+		}
+	}
+	if !strings.Contains(lines[2], `"error"`) {
+		t.Errorf("over-long question: %s", lines[2])
+	}
+}
+
 func TestIngestReportsBadFilesAndKeepsGoodOnes(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) {

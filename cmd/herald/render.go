@@ -79,8 +79,12 @@ func answerJSON(a rag.Answer) answerOutput {
 
 type sourceJSON struct {
 	citationJSON
-	Score   float64 `json:"score"`
-	Passage string  `json:"passage"`
+	// Score is fused and relative to the question's best hit; Lexical
+	// (BM25) and Similarity (cosine) are raw, comparable across questions.
+	Score      float64 `json:"score"`
+	Lexical    float64 `json:"lexical"`
+	Similarity float32 `json:"similarity"`
+	Passage    string  `json:"passage"`
 }
 
 type sourcesOutput struct {
@@ -94,8 +98,8 @@ func sourcesJSON(question string, period rag.Period, srcs []rag.Source) sourcesO
 	for _, s := range srcs {
 		out.Sources = append(out.Sources, sourceJSON{
 			citationJSON: citationJSON{N: s.N, Title: s.Title, Date: s.Day(), URL: s.URL, ArticleID: s.ArticleID, Quote: s.Quote},
-			Score:        s.Score,
-			Passage:      strings.Join(strings.Fields(s.Passage), " "),
+			Score:        s.Score, Lexical: s.Lexical, Similarity: s.Similarity,
+			Passage: strings.Join(strings.Fields(s.Passage), " "),
 		})
 	}
 	return out

@@ -22,7 +22,10 @@ type Engine struct {
 	answerer   answer.Answerer
 	summarizer *summary.Summarizer
 	now        func() time.Time
-	k          int
+	// replay is set when now is a given reference time, not the clock:
+	// then articles dated after its day are not read.
+	replay bool
+	k      int
 }
 
 // Options configure an Engine.
@@ -36,6 +39,8 @@ type Options struct {
 	// when set, else Extractive).
 	Answerer answer.Answerer
 	// Now is the reference time for relative dates (default time.Now).
+	// When set, it is also the last day whose articles are read (HERALD_NOW:
+	// a replay of the past sees what was known then), as AskOptions.AsOf is.
 	Now func() time.Time
 	// K is how many passages a question retrieves (default DefaultK).
 	K int
@@ -52,6 +57,7 @@ func New(archive store.Archive, embedder embed.Embedder, opts Options) *Engine {
 			opts.Answerer = answer.NewGrounded(opts.Model)
 		}
 	}
+	replay := opts.Now != nil
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -60,7 +66,7 @@ func New(archive store.Archive, embedder embed.Embedder, opts Options) *Engine {
 	}
 	r := retrieve.New(archive, embedder)
 	return &Engine{archive: archive, retriever: r, answerer: opts.Answerer, summarizer: summary.New(r, opts.Model, opts.SummaryTokens),
-		now: opts.Now, k: opts.K}
+		now: opts.Now, replay: replay, k: opts.K}
 }
 
 // pinner is an archive whose contents can change whole under a running
@@ -85,7 +91,8 @@ func (e *Engine) Archive() store.Archive { return e.archive }
 type AskOptions struct {
 	// K overrides the number of passages retrieved.
 	K int
-	// AsOf overrides the reference time of relative dates.
+	// AsOf overrides the reference time of relative dates, and hides the
+	// articles dated after its day.
 	AsOf time.Time
 	// Asker identifies who asks (for per-user LLM budgets).
 	Asker string
@@ -152,21 +159,26 @@ func noteIf(s string) []string {
 }
 
 // searchOptions are the retrieval options of a question: its K (opts', or
-// def), its dates, and its mode.
+// def), its dates (never past the day it is asked as of), and its mode.
 func (e *Engine) searchOptions(q Question, opts AskOptions, def, perArticle int) retrieve.Options {
 	k := opts.K
 	if k <= 0 {
 		k = def
 	}
-	return retrieve.Options{K: k, PerArticle: perArticle, Period: q.Period, Recent: q.Recent, Mode: opts.Retrieval}
+	return retrieve.Options{K: k, PerArticle: perArticle, Period: knownBy(q.Period, q.Known), Recent: q.Recent, Mode: opts.Retrieval}
 }
 
 // Source is an article that matches a question, with its best passage.
 type Source struct {
 	Citation
-	// Passage is the matching chunk and Score its retrieval score.
-	Passage string
-	Score   float64
+	// Passage is the matching chunk and Score its retrieval score, relative
+	// to the question's best hit. Lexical (BM25) and Similarity (cosine,
+	// 0 when the vector half did not find it) are the raw scores, which
+	// compare across questions.
+	Passage    string
+	Score      float64
+	Lexical    float64
+	Similarity float32
 }
 
 // Sources lists the articles that best match a question, one passage each,
@@ -192,7 +204,7 @@ func (e *Engine) Sources(ctx context.Context, question string, opts AskOptions) 
 			Citation: Citation{N: len(out) + 1, ArticleID: p.ArticleID, Title: p.Title, Date: p.Date, URL: p.URL, ChunkID: p.ChunkID,
 				Quote: e.bestSentence(p.Text, weights)},
 			Passage: p.Text,
-			Score:   p.Score,
+			Score:   p.Score, Lexical: p.Lexical, Similarity: p.Similarity,
 		})
 	}
 	return out, aq.Period, nil

@@ -235,3 +235,44 @@ func TestAskDateMentionedNotPublished(t *testing.T) {
 		})
 	}
 }
+
+// TestAsOfHidesLaterArticles replays the past: a question asked as of a
+// day reads no article dated after it, and names no later date.
+func TestAsOfHidesLaterArticles(t *testing.T) {
+	eng := newsEngine(t)
+	ctx := context.Background()
+	asOf := time.Date(1987, 3, 20, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		question, notIn, has string
+	}{
+		{"What did the Bundesbank buy?", "1987-04-02", "Read only articles dated up to 1987-03-20"},
+		{"How much trade did Russia and China do?", "2026", ""},
+		{"What did the Bundesbank do last week?", "1987-04-02", ""},
+		{"What happened in 2026?", "2026-02", "after 1987-03-20"},
+	}
+	for _, tt := range tests {
+		a, err := eng.Ask(ctx, tt.question, rag.AskOptions{AsOf: asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := a.Text + " " + a.Note
+		for _, c := range a.Citations {
+			shown += " " + c.Day()
+			if c.Date.After(asOf) {
+				t.Errorf("%q cites %s, after the as-of date", tt.question, c.Day())
+			}
+		}
+		if strings.Contains(shown, tt.notIn) || !strings.Contains(shown, tt.has) {
+			t.Errorf("%q: %s (want no %q, and %q)", tt.question, shown, tt.notIn, tt.has)
+		}
+		srcs, _, err := eng.Sources(ctx, tt.question, rag.AskOptions{AsOf: asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range srcs {
+			if s.Date.After(asOf) {
+				t.Errorf("sources of %q list %s", tt.question, s.Day())
+			}
+		}
+	}
+}

@@ -22,15 +22,43 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 	if n := len([]rune(text)); n > MaxQuestionRunes {
 		return Question{}, questionError(nil, "the question is %d characters long; the limit is %d", n, MaxQuestionRunes)
 	}
-	if asOf.IsZero() {
+	var known time.Time
+	switch {
+	case !asOf.IsZero():
+		known = dates.Day(asOf)
+	case e.replay:
+		asOf = e.now()
+		known = dates.Day(asOf)
+	default:
 		asOf = e.now()
 	}
 	in := dates.ParseIntent(text, asOf)
 	if in.Invalid != "" {
 		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
 	}
-	return Question{Text: text, Query: in.Query, Period: in.Period, Recent: in.Recent, DatePhrase: in.Phrase}, nil
+	return Question{Text: text, Query: in.Query, Period: boundedBy(in.Period, known), Recent: in.Recent, DatePhrase: in.Phrase, Known: known}, nil
 }
 
 // sentences returns the sentences of text with white space collapsed.
 func sentences(text string) []string { return analysis.Sentences(text) }
+
+// boundedBy bounds a period the question gives to the days up to known;
+// a question with no period keeps none (its search is bounded by knownBy).
+func boundedBy(p Period, known time.Time) Period {
+	if p.IsZero() {
+		return p
+	}
+	return knownBy(p, known)
+}
+
+// knownBy bounds a period to the days up to known (zero: no bound). A
+// period that starts after known keeps its start, and so holds no day.
+func knownBy(p Period, known time.Time) Period {
+	if known.IsZero() {
+		return p
+	}
+	if p.To.IsZero() || p.To.After(known) {
+		p.To = known
+	}
+	return p
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/herald-news/herald/internal/rag/answer"
 	"github.com/herald-news/herald/internal/rag/dates"
@@ -30,7 +31,7 @@ type retrieval struct {
 // mention it, so that the answer quotes the date.
 func (e *Engine) retrieve(ctx context.Context, q Question, so retrieve.Options) (retrieval, error) {
 	var r retrieval
-	covered, why, err := e.retriever.Covered(ctx, q.Period)
+	covered, why, err := e.retriever.CoveredBy(ctx, q.Period, q.Known)
 	if err != nil {
 		return r, err
 	}
@@ -49,7 +50,7 @@ func (e *Engine) retrieve(ctx context.Context, q Question, so retrieve.Options) 
 		return r, nil
 	}
 	mso := so
-	mso.K, mso.Period, mso.Recent = 4*so.K, Period{}, false
+	mso.K, mso.Period, mso.Recent = 4*so.K, knownBy(Period{}, q.Known), false
 	res, err := e.retriever.Search(ctx, q.Text, mso)
 	if err != nil {
 		return r, fmt.Errorf("searching articles that mention the question's date: %w", err)
@@ -91,6 +92,8 @@ func (r retrieval) notes(q Question) []string {
 		notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from articles of other dates that mention "+r.mention+".")
 	case !q.Period.IsZero():
 		notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
+	case !q.Known.IsZero():
+		notes = append(notes, "Read only articles dated up to "+q.Known.Format(time.DateOnly)+", the date the question is asked as of.")
 	}
 	if r.res.VectorError != nil {
 		notes = append(notes, "The embedding service is unavailable, so only keyword search was used.")

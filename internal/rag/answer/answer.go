@@ -25,6 +25,10 @@ type Question struct {
 	Period     dates.Period
 	Recent     bool
 	DatePhrase string
+	// Known is the last day whose articles may be read: the reference day
+	// when one was given (a replay of the past sees what was known then),
+	// zero for no limit. Period never reaches past it.
+	Known time.Time
 	// Terms are the index terms of the text retrieval searched for, IDF
 	// their inverse document frequencies, and MaxIDF the IDF of a term no
 	// chunk holds: how much each word of the question weighs.

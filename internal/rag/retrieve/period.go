@@ -12,8 +12,17 @@ import (
 // Covered reports whether any article is dated within the period. When
 // none is, why says so and names the nearest dates that have articles.
 func (r *Retriever) Covered(ctx context.Context, period dates.Period) (covered bool, why string, err error) {
+	return r.CoveredBy(ctx, period, time.Time{})
+}
+
+// CoveredBy is Covered for a question asked as of known (zero: now): no
+// day after known is read, nor named as a nearest date.
+func (r *Retriever) CoveredBy(ctx context.Context, period dates.Period, known time.Time) (covered bool, why string, err error) {
 	if period.IsZero() {
 		return true, "", nil
+	}
+	if !known.IsZero() && period.From.After(known) {
+		return false, "The question asks about " + period.String() + ", after " + known.Format(time.DateOnly) + ", the date it is asked as of: nothing was reported yet.", nil
 	}
 	some, err := r.archive.Articles(ctx, store.ArticleQuery{Period: period, Limit: 1})
 	if err != nil {
@@ -30,7 +39,7 @@ func (r *Retriever) Covered(ctx context.Context, period dates.Period) (covered b
 	if !before.IsZero() {
 		near = append(near, before.Format(time.DateOnly)+" (before)")
 	}
-	if !after.IsZero() {
+	if !after.IsZero() && (known.IsZero() || !after.After(known)) {
 		near = append(near, after.Format(time.DateOnly)+" (after)")
 	}
 	msg := "No article in the corpus is dated " + period.String() + "."
