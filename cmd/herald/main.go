@@ -80,6 +80,7 @@ Usage:
   herald serve                                         run the Discord bot (needs DISCORD_TOKEN; see README)
   herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH
                                                        measure retrieval and answers on SQuAD v1.1 dev
+  herald eval news [--corpus FILE] [--json] QUESTIONS  measure answers on dated news questions (reuters-qa)
   herald help                                          show this help
 
 Common flags: --data DIR (index directory, default ./herald-data, or HERALD_DATA);

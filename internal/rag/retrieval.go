@@ -31,7 +31,22 @@ type retrieval struct {
 // mention it, so that the answer quotes the date.
 func (e *Engine) retrieve(ctx context.Context, q Question, so retrieve.Options) (retrieval, error) {
 	var r retrieval
-	covered, why, err := e.retriever.CoveredBy(ctx, q.Period, q.Known)
+	known := q.Known
+	if !known.IsZero() {
+		// Nothing dated after the as-of day: no bound to search with (a
+		// bound costs a filtered search).
+		st, err := e.archive.Stats(ctx)
+		if err != nil {
+			return r, fmt.Errorf("reading the corpus's dates: %w", err)
+		}
+		if !dates.Day(st.Newest).After(known) {
+			known = time.Time{}
+			if q.Period.IsZero() {
+				so.Period = Period{}
+			}
+		}
+	}
+	covered, why, err := e.retriever.CoveredBy(ctx, q.Period, known)
 	if err != nil {
 		return r, err
 	}
@@ -50,7 +65,7 @@ func (e *Engine) retrieve(ctx context.Context, q Question, so retrieve.Options) 
 		return r, nil
 	}
 	mso := so
-	mso.K, mso.Period, mso.Recent = 4*so.K, knownBy(Period{}, q.Known), false
+	mso.K, mso.Period, mso.Recent = 4*so.K, knownBy(Period{}, known), false
 	res, err := e.retriever.Search(ctx, q.Text, mso)
 	if err != nil {
 		return r, fmt.Errorf("searching articles that mention the question's date: %w", err)
