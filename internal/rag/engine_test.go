@@ -276,3 +276,29 @@ func TestAsOfHidesLaterArticles(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftPeriods asks about "this week" and a day without a year when
+// those days hold no answer: the days just before answer, and the note
+// says so; an explicit range is never widened.
+func TestSoftPeriods(t *testing.T) {
+	eng := newsEngine(t) // as of Tuesday 2026-02-10; trade on 02-04, the plan on 02-05
+	tests := []struct {
+		question string
+		found    bool
+		note     string
+	}{
+		{"How much trade did Russia and China do this week?", true, "comes from the days around it: 2026-02-02 to 2026-02-10"},
+		{"What did Xi say about the Five-Year Plan on Feb 7?", true, "comes from the days around it"},
+		{"How much trade did Russia and China do between 2026-02-09 and 2026-02-10?", false, ""},
+		{"What happened yesterday?", false, ""},
+	}
+	for _, tt := range tests {
+		a, err := eng.Ask(context.Background(), tt.question, rag.AskOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Found != tt.found || !strings.Contains(a.Note, tt.note) || (!tt.found && strings.Contains(a.Note, "days around")) {
+			t.Errorf("%q: found %v, note %q; want found %v, note with %q", tt.question, a.Found, a.Note, tt.found, tt.note)
+		}
+	}
+}

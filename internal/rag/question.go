@@ -36,7 +36,7 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 	if in.Invalid != "" {
 		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
 	}
-	return Question{Text: text, Query: in.Query, Period: boundedBy(in.Period, known), Recent: in.Recent, DatePhrase: in.Phrase, Known: known}, nil
+	return Question{Text: text, Query: in.Query, Period: boundedBy(in.Period, known), Recent: in.Recent, Soft: in.Soft, DatePhrase: in.Phrase, Known: known}, nil
 }
 
 // sentences returns the sentences of text with white space collapsed.

@@ -20,6 +20,9 @@ type retrieval struct {
 	// mention, when set, names the date words that the passages, from
 	// articles of other dates, mention.
 	mention string
+	// widened, when set, is the period searched instead of a soft one that
+	// did not answer.
+	widened Period
 }
 
 // retrieve finds the passages for q: the one decision behind Ask, Sources
@@ -57,6 +60,22 @@ func (e *Engine) retrieve(ctx context.Context, q Question, so retrieve.Options) 
 			return r, err
 		}
 		if q.Period.IsZero() || retrieve.BestCoverage(r.res.Passages) >= answer.DefaultMinCoverage {
+			return r, nil
+		}
+	}
+	if q.Soft {
+		// "this week", "yesterday": the days just before may answer, the
+		// nearest first.
+		wso := so
+		wso.Period, wso.Recent = knownBy(dates.Widen(q.Period), known), true
+		res, err := e.retriever.Search(ctx, q.Query, wso)
+		if err != nil {
+			return r, fmt.Errorf("searching the days before the question's dates: %w", err)
+		}
+		// A question with no words of its own ("what happened yesterday?")
+		// asks for that day only.
+		if len(res.Terms) > 0 && retrieve.BestCoverage(res.Passages) >= answer.DefaultMinCoverage {
+			r.res, r.empty, r.widened = res, "", wso.Period
 			return r, nil
 		}
 	}
@@ -105,6 +124,8 @@ func (r retrieval) notes(q Question) []string {
 		notes = append(notes, "No article in the corpus is dated "+q.Period.String()+", so this answer comes from articles that mention "+r.mention+".")
 	case r.mention != "":
 		notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from articles of other dates that mention "+r.mention+".")
+	case !r.widened.IsZero():
+		notes = append(notes, "No article dated "+q.Period.String()+" answers this, so this answer comes from the days around it: "+r.widened.String()+", the nearest first.")
 	case !q.Period.IsZero():
 		notes = append(notes, "Searched only articles dated "+q.Period.String()+".")
 	case !q.Known.IsZero():

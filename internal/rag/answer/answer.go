@@ -24,6 +24,7 @@ type Question struct {
 	// DatePhrase the words that said it ("in March 1987").
 	Period     dates.Period
 	Recent     bool
+	Soft       bool
 	DatePhrase string
 	// Known is the last day whose articles may be read: the reference day
 	// when one was given (a replay of the past sees what was known then),

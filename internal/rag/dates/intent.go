@@ -14,6 +14,11 @@ type Intent struct {
 	Period Period
 	// Recent asks for the newest articles first ("latest", "recent").
 	Recent bool
+	// Soft marks a period that is a preference rather than a bound ("this
+	// week", "yesterday", "on Jan. 8" with no year): reporting straddles
+	// days and weeks, so when it does not answer, the days just before it
+	// may (see Widen). Explicit dates, months, years and ranges are bounds.
+	Soft bool
 	// Phrase is the text that set Period or Recent, as written.
 	Phrase string
 	// Query is the question with the date words taken out, for retrieval.
@@ -119,7 +124,15 @@ func ParseIntent(question string, now time.Time) Intent {
 		}
 	}
 	if in.Period.IsZero() {
-		in.matchFirst(today, take, set)
+		if loc := reRelative.FindStringIndex(in.Query); loc != nil && otherDate(in.Query, loc, today) {
+			// "the attack of January 6, 2021 … this week": the relative
+			// words say which reports to read; the other date says when
+			// something happened, and stays in the query, a word to match.
+			m := &matcher{in: &in, q: in.Query, today: today, take: take, set: set}
+			m.relative()
+		} else {
+			in.matchFirst(today, take, set)
+		}
 	}
 	if in.Period.IsZero() && in.Invalid == "" {
 		for _, m := range reAnyISO.FindAllString(in.Query, -1) {
@@ -135,6 +148,14 @@ func ParseIntent(question string, now time.Time) Intent {
 	}
 	in.Query = strings.Join(strings.Fields(in.Query), " ")
 	return in
+}
+
+// otherDate reports whether q holds a date besides the one at loc.
+func otherDate(q string, loc []int, today time.Time) bool {
+	rest := Intent{Query: q[:loc[0]] + strings.Repeat(" ", loc[1]-loc[0]) + q[loc[1]:]}
+	found := false
+	rest.matchFirst(today, func([]int) {}, func(time.Time, time.Time, string) { found = true })
+	return found || !rest.Period.IsZero()
 }
 
 func joinPhrase(a, b string) string {
@@ -238,7 +259,9 @@ func (m *matcher) dayMonth() bool {
 func (m *matcher) dayOf(loc []int, month, day, year string, invalidAt int) bool {
 	d, _ := strconv.Atoi(day)
 	if t, ok := m.day(year, monthNames[strings.ToLower(month)], d); ok {
-		m.set(t, t, m.group(loc, 1))
+		lead := strings.ToLower(m.group(loc, 1))
+		m.set(t, t, lead)
+		m.in.Soft = year == "" && (lead == "" || lead == "on")
 		m.take(loc[:2])
 		return true
 	}
@@ -294,9 +317,33 @@ func (m *matcher) relative() bool {
 	if loc == nil {
 		return false
 	}
-	m.in.Period = relativePeriod(strings.Join(strings.Fields(strings.ToLower(m.group(loc, 1))), " "), m.today)
+	phrase := strings.Join(strings.Fields(strings.ToLower(m.group(loc, 1))), " ")
+	m.in.Period = relativePeriod(phrase, m.today)
+	m.in.Soft = softPhrases[phrase]
 	m.take(loc[:2])
 	return true
+}
+
+// softPhrases are the relative dates whose period is a preference.
+var softPhrases = map[string]bool{
+	"today": true, "yesterday": true, "this week": true, "last week": true, "past week": true, "previous week": true,
+	"this month": true,
+}
+
+// Widen is a soft period with the days just before it that may also
+// answer: a week before a day or a week, a month before a month. The end
+// stays (a later day may be after the reference day); a day also takes the
+// two days after it, for a story reported late.
+func Widen(p Period) Period {
+	days := p.To.Sub(p.From).Hours() / 24
+	switch {
+	case days < 1:
+		return Period{From: p.From.AddDate(0, 0, -7), To: p.To.AddDate(0, 0, 2)}
+	case days <= 7:
+		return Period{From: p.From.AddDate(0, 0, -7), To: p.To}
+	default:
+		return Period{From: p.From.AddDate(0, -1, 0), To: p.To}
+	}
 }
 
 // monthOnly reads "in March": the latest March not after today.

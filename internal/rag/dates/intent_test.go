@@ -41,6 +41,7 @@ func TestParseIntent(t *testing.T) {
 		{"trade between Russia and China", "", "", false, "trade between Russia and China"},
 		{"What is the latest on energy?", "", "", true, "What is on energy?"},
 		{"recent news about visas", "", "", true, "news about visas"},
+		{"What did the committee on the attack of January 6, 2021 say this week?", "2026-02-09", "2026-02-10", false, "What did the committee on the attack of January 6, 2021 say ?"},
 		{"Who is now the richest man?", "", "", true, "Who is the richest man?"},
 		{"Is the strike still on?", "", "", true, "Is the strike on?"},
 		{"What is the rate as of today?", "", "", true, "What is the rate ?"},
@@ -110,5 +111,22 @@ func TestParsePeriod(t *testing.T) {
 		if ok != tt.ok || (ok && p.String() != tt.want) {
 			t.Errorf("ParsePeriod(%q) = %v, %v; want %s, %v", tt.in, p, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestSoftPeriods(t *testing.T) {
+	now := time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC)
+	for q, soft := range map[string]bool{
+		"trade this week": true, "trade yesterday": true, "talks on Feb 8": true, "talks Feb 8": true,
+		"talks on February 8, 2026": false, "talks since Feb 8": false, "trade in March 1987": false,
+		"between 2026-02-01 and 2026-02-05": false, "trade in 1987": false, "trade last month": false,
+	} {
+		if got := ParseIntent(q, now).Soft; got != soft {
+			t.Errorf("%q: soft %v, want %v", q, got, soft)
+		}
+	}
+	day := time.Date(2026, 2, 8, 0, 0, 0, 0, time.UTC)
+	if w := Widen(Period{day, day}); !w.From.Equal(day.AddDate(0, 0, -7)) || !w.To.Equal(day.AddDate(0, 0, 2)) {
+		t.Errorf("a day widens to %v", w)
 	}
 }
