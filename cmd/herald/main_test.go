@@ -374,3 +374,27 @@ func TestCheckVerifiesTheIndexOnDemand(t *testing.T) {
 		t.Fatalf("extra argument: exit %d, %s", code, errOut)
 	}
 }
+
+func TestEvalNewsScoresPerKind(t *testing.T) {
+	c := isolate(t)
+	dir := t.TempDir()
+	corpusFile := filepath.Join(dir, "wire.jsonl")
+	os.WriteFile(corpusFile, []byte(`{"id":"w-1","title":"Bundesbank Leaves Rates Unchanged","date":"1987-03-05","body":"The Bundesbank left its discount rate unchanged at 3.0 pct on Thursday, a central bank spokesman said."}`+"\n"+
+		`{"id":"w-2","title":"Bundesbank Cuts Discount Rate","date":"1987-04-10","body":"The Bundesbank cut its discount rate to 2.5 pct on Friday, a central bank spokesman said."}`+"\n"), 0o644)
+	questions := filepath.Join(dir, "questions.jsonl")
+	os.WriteFile(questions, []byte(
+		`{"id":"q1","question":"what is the Bundesbank discount rate now?","as_of":"1987-03-20","answers":["3.0 pct"],"articles":["w-1"],"kind":"latest","stale":[]}`+"\n"+
+			`{"id":"q2","question":"what did the Bundesbank do with the discount rate?","as_of":"1987-04-20","answers":["2.5 pct"],"articles":["w-2"],"kind":"plain"}`+"\n"+
+			`{"id":"q3","question":"who won the chess olympiad?","as_of":"1987-04-20","answers":[],"articles":[],"kind":"unanswerable"}`+"\n"), 0o644)
+	code, out, errOut := c.run("", "eval", "news", "--corpus", corpusFile, questions)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"3 questions over 2 articles", "plain 1 1.000 1.000 1.000", "latest 1 1.000 1.000 1.000 0.000",
+		"unanswerable 1 1.000", "dated after as_of: 0 of 3"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
