@@ -36,7 +36,10 @@ type answerOutput struct {
 	Closest   []citationJSON `json:"closest,omitempty"`
 	Period    *periodJSON    `json:"period,omitempty"`
 	Note      string         `json:"note,omitempty"`
-	Answerer  string         `json:"answerer,omitempty"`
+	// Coverage is the share of the question's weight the best passage
+	// holds: under 0.35 the corpus is taken not to answer.
+	Coverage float64 `json:"coverage"`
+	Answerer string  `json:"answerer,omitempty"`
 	// Fallback says why a language model's answer was replaced by the
 	// extractive one.
 	Fallback string  `json:"fallback,omitempty"`
@@ -68,7 +71,7 @@ func toPeriodJSON(p rag.Period) *periodJSON {
 func answerJSON(a rag.Answer) answerOutput {
 	out := answerOutput{
 		Question: a.Question, Heading: a.Heading, Answer: a.Text, Found: a.Found,
-		Citations: toCitationJSON(a.Citations), Period: toPeriodJSON(a.Period), Note: a.Note, Answerer: a.Answerer, Fallback: a.Fallback,
+		Citations: toCitationJSON(a.Citations), Period: toPeriodJSON(a.Period), Note: a.Note, Coverage: a.Coverage, Answerer: a.Answerer, Fallback: a.Fallback,
 		TookMS: float64(a.Took.Microseconds()) / 1000,
 	}
 	if len(a.Closest) > 0 {

@@ -96,6 +96,21 @@ type NewsReport struct {
 	P50MS float64 `json:"p50_ms"`
 	P99MS float64 `json:"p99_ms"`
 	Words float64 `json:"mean_answer_words"`
+	// Answers are the outcome of each question, for calibrating the
+	// refusal threshold on one half of the set and reporting on the other.
+	Answers []NewsAnswer `json:"answers"`
+}
+
+// NewsAnswer is what one question got: whether it was answered, whether
+// the answer holds a gold answer and cites a gold article, and the
+// coverage its answer was decided on.
+type NewsAnswer struct {
+	ID       string  `json:"id"`
+	Kind     string  `json:"kind"`
+	Found    bool    `json:"found"`
+	Right    bool    `json:"right"`
+	Cited    bool    `json:"cited"`
+	Coverage float64 `json:"coverage"`
 }
 
 // Kind returns the figures of one kind ("answerable" and "all" too).
@@ -166,6 +181,7 @@ func scoreNews(ctx context.Context, eng *rag.Engine, qs []NewsQuestion, articles
 		right := containsNews(text, q.Answers)
 		cited := slices.ContainsFunc(a.Citations, func(c rag.Citation) bool { return slices.Contains(q.Articles, c.ArticleID) })
 		stale := !right && containsNews(text, q.Stale)
+		rep.Answers = append(rep.Answers, NewsAnswer{ID: q.ID, Kind: q.Kind, Found: found, Right: right, Cited: cited, Coverage: a.Coverage})
 		for _, k := range kinds {
 			t := tallies[k]
 			if t == nil {

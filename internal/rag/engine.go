@@ -143,6 +143,7 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
 	a.Question, a.Period = question, q.Period
+	a.Coverage = retrieve.BestCoverage(r.res.Passages)
 	if r.mention != "" {
 		a.Period = Period{}
 	}

@@ -96,6 +96,11 @@ type Answer struct {
 	// Note says something the reader should know about the search, such
 	// as the dates it was limited to.
 	Note string
+	// Coverage is the share of the question's term weight that the best
+	// passage holds (0 to 1): what "not covered" (below
+	// DefaultMinCoverage) and the partial-match note (below
+	// PartialCoverage) are decided on.
+	Coverage float64
 	// Answerer names what wrote the answer ("extractive", a model name…).
 	Answerer string
 	// Fallback, when set, says why a language model's answer was replaced
