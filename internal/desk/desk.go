@@ -23,7 +23,8 @@ import (
 // Engine matches arrivals to topics and writes summaries: *rag.Engine is
 // one.
 type Engine interface {
-	Match(ctx context.Context, topic string, ids []string) ([]rag.Source, error)
+	Arrivals(ctx context.Context, ids []string) (rag.Arrivals, error)
+	Match(ctx context.Context, topic string, arr rag.Arrivals) ([]rag.Source, error)
 	Summarize(ctx context.Context, req rag.SummaryRequest) (rag.Answer, error)
 }
 
@@ -206,9 +207,20 @@ func (d *Desk) step(ctx context.Context) {
 // match finds, for each active follow, the arrivals that match its topic
 // and have not been posted in its channel, and queues them.
 func (d *Desk) match(ctx context.Context, ids []string) {
-	for _, f := range d.activeFollows() {
+	follows := d.activeFollows()
+	if len(follows) == 0 {
+		return
+	}
+	actx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	arr, err := d.opts.Engine.Arrivals(actx, ids)
+	cancel()
+	if err != nil {
+		d.opts.Log.Error("reading arrivals for the follows", "articles", len(ids), "err", err)
+		return
+	}
+	for _, f := range follows {
 		mctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
-		found, err := d.opts.Engine.Match(mctx, f.Topic, ids)
+		found, err := d.opts.Engine.Match(mctx, f.Topic, arr)
 		cancel()
 		if err != nil {
 			d.opts.Log.Error("matching arrivals to a follow", "channel", f.ChannelID, "err", err)

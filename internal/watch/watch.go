@@ -76,6 +76,8 @@ type Watcher struct {
 	lib   Library
 	opts  Options
 	roots []string // absolute
+	// files are the roots that are files, not folders.
+	files map[string]bool
 	fs    *fsnotify.Watcher
 	// pending holds the paths that changed, with what was seen of them
 	// last and when they last changed.
@@ -94,7 +96,7 @@ type seen struct {
 // Close when done.
 func New(lib Library, opts Options) (*Watcher, error) {
 	opts.defaults()
-	w := &Watcher{lib: lib, opts: opts, pending: map[string]seen{}}
+	w := &Watcher{lib: lib, opts: opts, pending: map[string]seen{}, files: map[string]bool{}}
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("watching the corpus: %w", err)
@@ -118,6 +120,7 @@ func New(lib Library, opts Options) (*Watcher, error) {
 				return nil, err
 			}
 		default: // a file: watch its folder, and keep only its events
+			w.files[abs] = true
 			if err := fw.Add(filepath.Dir(abs)); err != nil {
 				fw.Close()
 				return nil, fmt.Errorf("watching %s: %w", r, err)
@@ -165,7 +168,7 @@ func (w *Watcher) watched(path string) bool {
 		if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
 			continue
 		}
-		if info, err := os.Stat(r); err == nil && !info.IsDir() {
+		if w.files[r] {
 			continue
 		}
 		for _, part := range strings.Split(rel, string(filepath.Separator)) {

@@ -217,11 +217,8 @@ func Open(ctx context.Context, cfg Config) (*Library, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rep.Rejected {
-			cfg.Log.Warn("rejected", "reason", r.Error())
-		}
-		if rep.Ingested() == 0 {
-			return nil, ErrNothingIngested
+		if err := firstBuild(cfg, rep); err != nil {
+			return nil, err
 		}
 		return lib, nil
 	}
@@ -253,13 +250,22 @@ func openWeaviate(ctx context.Context, cfg Config) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := firstBuild(cfg, rep); err != nil {
+		return nil, err
+	}
+	return lib, nil
+}
+
+// firstBuild logs what the first build of cfg.Corpus rejected, and fails
+// when it ingested nothing.
+func firstBuild(cfg Config, rep ingest.Report) error {
 	for _, r := range rep.Rejected {
 		cfg.Log.Warn("rejected", "reason", r.Error())
 	}
 	if rep.Ingested() == 0 {
-		return nil, ErrNothingIngested
+		return ErrNothingIngested
 	}
-	return lib, nil
+	return nil
 }
 
 // Scratch builds articles into a library of their own, which drop
