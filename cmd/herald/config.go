@@ -313,6 +313,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 func readFeeds(v string) ([]feeds.Feed, error) {
 	v = strings.TrimSpace(v)
 	if !strings.Contains(v, "://") {
+		if _, err := os.Stat(v); err != nil && !strings.ContainsAny(v[:1], "/.~") {
+			return nil, fmt.Errorf("no feeds file %s, nor a URL: write feed URLs in full, with http:// or https://", v)
+		}
 		return feeds.ReadFile(v)
 	}
 	return feeds.Parse(v, "the list")

@@ -317,6 +317,17 @@ func TestUsageErrors(t *testing.T) {
 	if code, _, errOut := c.run("", "ask", "q"); code == 0 || !strings.Contains(errOut, `HERALD_TOP_K="lots"`) {
 		t.Errorf("bad HERALD_TOP_K: %d %s", code, errOut)
 	}
+	c.setenv("HERALD_TOP_K", "")
+	for feedsValue, want := range map[string]string{
+		"www.example.com/rss":   "nor a URL: write feed URLs in full, with http:// or https://",
+		"./no-such-feeds.txt":   "reading the feeds file",
+		"ftp://example.com/rss": `"ftp://example.com/rss" is not an http(s) URL`,
+	} {
+		c.setenv("HERALD_FEEDS", feedsValue)
+		if code, _, errOut := c.run("", "feeds"); code == 0 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "HERALD_FEEDS") {
+			t.Errorf("HERALD_FEEDS=%s: %d %s", feedsValue, code, errOut)
+		}
+	}
 }
 
 func TestCorpusFromEnvironmentIsIndexedOnFirstUse(t *testing.T) {

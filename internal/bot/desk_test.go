@@ -133,6 +133,9 @@ func TestFollowsPostNewsAsItArrives(t *testing.T) {
 	if p := n.final(n.slash(member("7", false), cmdFollow, str("topic", "gas pipeline"))); !strings.Contains(p.Embeds[0].Description, "Manage Channels") {
 		t.Fatalf("a member without Manage Channels: %+v", p.Embeds[0])
 	}
+	if p := n.final(n.slash(manager("8"), cmdFollow, str("topic", "the of and"))); !strings.Contains(p.Embeds[0].Description, "no words to match news by") {
+		t.Errorf("a topic of stop words only: %+v", p.Embeds[0])
+	}
 	p := n.final(n.slash(manager("8"), cmdFollow, str("topic", "gas pipeline")))
 	if !strings.Contains(p.Embeds[0].Description, "now follows “gas pipeline”") {
 		t.Fatalf("follow: %+v", p.Embeds[0])

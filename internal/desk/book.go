@@ -81,6 +81,9 @@ func (d *Desk) Follow(f Follow) (bool, error) {
 	if f.Topic == "" {
 		return false, errors.New("a follow needs a topic")
 	}
+	if !d.opts.Engine.Searchable(f.Topic) {
+		return false, fmt.Errorf("“%s” has no words to match news by: name a person, a place, a company or a subject", f.Topic)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n := 0

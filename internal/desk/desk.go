@@ -25,6 +25,7 @@ import (
 type Engine interface {
 	Arrivals(ctx context.Context, ids []string) (rag.Arrivals, error)
 	Match(ctx context.Context, topic string, arr rag.Arrivals) ([]rag.Source, error)
+	Searchable(text string) bool
 	Summarize(ctx context.Context, req rag.SummaryRequest) (rag.Answer, error)
 }
 

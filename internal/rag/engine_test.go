@@ -248,7 +248,7 @@ func TestAsOfHidesLaterArticles(t *testing.T) {
 		{"What did the Bundesbank buy?", "1987-04-02", "Read only articles dated up to 1987-03-20"},
 		{"How much trade did Russia and China do?", "2026", ""},
 		{"What did the Bundesbank do last week?", "1987-04-02", ""},
-		{"What happened in 2026?", "2026-02", "after 1987-03-20"},
+		{"What happened in 2026?", "2026-02", "about 2026-01-01 to 2026-12-31, after 1987-03-20"},
 	}
 	for _, tt := range tests {
 		a, err := eng.Ask(ctx, tt.question, rag.AskOptions{AsOf: asOf})

@@ -79,3 +79,7 @@ func (e *Engine) Match(ctx context.Context, topic string, arr Arrivals) ([]Sourc
 	}
 	return out, nil
 }
+
+// Searchable reports whether text has words to search by (not only stop
+// words), as a followed topic must.
+func (e *Engine) Searchable(text string) bool { return len(e.retriever.Terms(text)) > 0 }

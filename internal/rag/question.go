@@ -43,9 +43,11 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 func sentences(text string) []string { return analysis.Sentences(text) }
 
 // boundedBy bounds a period the question gives to the days up to known;
-// a question with no period keeps none (its search is bounded by knownBy).
+// a question with no period keeps none (its search is bounded by knownBy),
+// and one that starts after known stays as asked, to be named in the
+// answer (which reads nothing of it).
 func boundedBy(p Period, known time.Time) Period {
-	if p.IsZero() {
+	if p.IsZero() || (!known.IsZero() && p.From.After(known)) {
 		return p
 	}
 	return knownBy(p, known)
