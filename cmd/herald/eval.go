@@ -78,12 +78,15 @@ func writeEvalTable(a *app, rep eval.Report) {
 	}
 	fmt.Fprintln(a.stdout)
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "retrieval\tR@1\tR@5\tR@20\tMRR\tbest sentence\twhole answer\tno answer\tanswer words\tp50 ms\tp99 ms\t")
+	fmt.Fprintln(tw, "retrieval\tR@1\tR@5\tR@20\tMRR\tbest sentence\twhole answer\tshort EM\tshort F1\tno answer\tanswer words\tp50 ms\tp99 ms\t")
 	for _, m := range rep.Modes {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.1f\t\n", m.Retrieval,
-			m.RecallAt1, m.RecallAt5, m.RecallAt20, m.MRR, m.BestSentence, m.WholeAnswer, m.NoAnswer, m.AnswerWords, m.AskP50Ms, m.AskP99Ms)
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%.1f\t%.1f\t\n", m.Retrieval,
+			m.RecallAt1, m.RecallAt5, m.RecallAt20, m.MRR, m.BestSentence, m.WholeAnswer, m.ShortEM, m.ShortF1, m.NoAnswer, m.AnswerWords, m.AskP50Ms, m.AskP99Ms)
 	}
+	r := rep.Reader
+	fmt.Fprintf(tw, "gold paragraph\t\t\t\t\t\t%.3f\t%.3f\t%.3f\t\t%.1f\t\t\t\n", r.WholeAnswer, r.ShortEM, r.ShortF1, r.AnswerWords)
 	tw.Flush()
+	fmt.Fprintf(a.stdout, "gold paragraph: the answerer given each question's paragraph, no retrieval; %.3f got a short answer\n", r.ShortGiven)
 	if u := rep.Unanswerable; u != nil {
 		fmt.Fprintf(a.stdout, "unanswerable (pages left out of the index): %d questions, %.3f answered (%.3f with the partial-match warning), %.3f refused\n",
 			u.Questions, u.Answered, u.Flagged, 1-u.Answered)
@@ -119,15 +122,15 @@ func (a *app) evalNews(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "%d questions over %d articles, each asked as of its day\n", rep.Questions, rep.Articles)
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kind\tn\tcontains\tcited\tanswered\trefused\tstale\t")
+	fmt.Fprintln(tw, "kind\tn\tcontains\tshort\tcited\tanswered\trefused\tstale\t")
 	for _, k := range rep.Kinds {
 		switch k.Kind {
 		case "unanswerable":
-			fmt.Fprintf(tw, "%s\t%d\t\t\t\t%.3f\t\t\n", k.Kind, k.N, k.Refused)
+			fmt.Fprintf(tw, "%s\t%d\t\t\t\t\t%.3f\t\t\n", k.Kind, k.N, k.Refused)
 		case "latest":
-			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t\t%.3f\t\n", k.Kind, k.N, k.Contains, k.Cited, k.Answered, k.Stale)
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t\t%.3f\t\n", k.Kind, k.N, k.Contains, k.Short, k.Cited, k.Answered, k.Stale)
 		default:
-			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t\t\t\n", k.Kind, k.N, k.Contains, k.Cited, k.Answered)
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t\t\t\n", k.Kind, k.N, k.Contains, k.Short, k.Cited, k.Answered)
 		}
 	}
 	tw.Flush()

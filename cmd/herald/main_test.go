@@ -91,10 +91,14 @@ func TestQuickstartAnswersFromTheSampleCorpus(t *testing.T) {
 
 // answerJSONFields is the documented JSON of herald ask --json.
 type answerJSONFields struct {
-	Question  string `json:"question"`
-	Answer    string `json:"answer"`
-	Found     *bool  `json:"found"`
-	Citations []struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+	// ShortAnswer and ShortCitation are set for questions that ask for a
+	// name, number, amount or date.
+	ShortAnswer   string `json:"short_answer"`
+	ShortCitation int    `json:"short_citation"`
+	Found         *bool  `json:"found"`
+	Citations     []struct {
 		N         int     `json:"n"`
 		Title     string  `json:"title"`
 		Date      string  `json:"date"`
@@ -117,11 +121,11 @@ func TestSeedsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		question, answerHas, date, url string
+		question, answerHas, date, url, short string
 	}{
 		{"How much trade did Russia and China do?", "$200 billion", "2026-02-04",
-			"https://sputnikglobe.com/20260204/relations-between-russia-china-developing-regardless-of-international-situation---putin-1123578886.html"},
-		{"What did Xi say about the 15th Five-Year Plan?", "15th Five-Year Plan", "2026-02-05", ""},
+			"https://sputnikglobe.com/20260204/relations-between-russia-china-developing-regardless-of-international-situation---putin-1123578886.html", "$200 billion"},
+		{"What did Xi say about the 15th Five-Year Plan?", "15th Five-Year Plan", "2026-02-05", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
@@ -145,6 +149,9 @@ func TestSeedsEndToEnd(t *testing.T) {
 			}
 			if !strings.Contains(a.Answer, tt.answerHas) || !strings.Contains(first.Quote, tt.answerHas) {
 				t.Errorf("the cited quote %q does not hold %q", first.Quote, tt.answerHas)
+			}
+			if a.ShortAnswer != tt.short || (tt.short != "" && (a.ShortCitation != 1 || !strings.HasPrefix(a.Answer, "**"+tt.short+"** — "))) {
+				t.Errorf("short answer %q [%d], want %q first in %q", a.ShortAnswer, a.ShortCitation, tt.short, a.Answer)
 			}
 		})
 	}
@@ -402,7 +409,7 @@ func TestEvalNewsScoresPerKind(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	flat := strings.Join(strings.Fields(out), " ")
-	for _, want := range []string{"3 questions over 2 articles", "plain 1 1.000 1.000 1.000", "latest 1 1.000 1.000 1.000 0.000",
+	for _, want := range []string{"3 questions over 2 articles", "plain 1 1.000 1.000 1.000 1.000", "latest 1 1.000 1.000 1.000 1.000 0.000",
 		"unanswerable 1 1.000", "dated after as_of: 0 of 3"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)

@@ -28,14 +28,18 @@ type periodJSON struct {
 
 // answerOutput is the JSON of an answer or summary, documented in README.md.
 type answerOutput struct {
-	Question  string         `json:"question,omitempty"`
-	Heading   string         `json:"heading,omitempty"`
-	Answer    string         `json:"answer"`
-	Found     bool           `json:"found"`
-	Citations []citationJSON `json:"citations"`
-	Closest   []citationJSON `json:"closest,omitempty"`
-	Period    *periodJSON    `json:"period,omitempty"`
-	Note      string         `json:"note,omitempty"`
+	Question string `json:"question,omitempty"`
+	Heading  string `json:"heading,omitempty"`
+	Answer   string `json:"answer"`
+	// ShortAnswer is the name, number, amount or date asked for, as
+	// citation ShortCitation writes it; the answer starts with it.
+	ShortAnswer   string         `json:"short_answer,omitempty"`
+	ShortCitation int            `json:"short_citation,omitempty"`
+	Found         bool           `json:"found"`
+	Citations     []citationJSON `json:"citations"`
+	Closest       []citationJSON `json:"closest,omitempty"`
+	Period        *periodJSON    `json:"period,omitempty"`
+	Note          string         `json:"note,omitempty"`
 	// Coverage is the share of the question's weight the best passage
 	// holds: under 0.35 the corpus is taken not to answer.
 	Coverage float64 `json:"coverage"`
@@ -70,7 +74,7 @@ func toPeriodJSON(p rag.Period) *periodJSON {
 
 func answerJSON(a rag.Answer) answerOutput {
 	out := answerOutput{
-		Question: a.Question, Heading: a.Heading, Answer: a.Text, Found: a.Found,
+		Question: a.Question, Heading: a.Heading, Answer: a.Text, ShortAnswer: a.Short, ShortCitation: a.ShortN, Found: a.Found,
 		Citations: toCitationJSON(a.Citations), Period: toPeriodJSON(a.Period), Note: a.Note, Coverage: a.Coverage, Answerer: a.Answerer, Fallback: a.Fallback,
 		TookMS: float64(a.Took.Microseconds()) / 1000,
 	}

@@ -170,7 +170,7 @@ func answerEmbeds(a rag.Answer, title string, st rag.Stats) [][]*discordgo.Messa
 	if !a.Found {
 		colour = colourMissing
 	}
-	text := escapeAnswer(a.Text)
+	text := answerText(a)
 	if a.Note != "" {
 		text += "\n\n_" + escape(a.Note) + "_"
 	}
@@ -221,6 +221,16 @@ func escapeAnswer(s string) string {
 	}
 	b.WriteString(e[last:])
 	return b.String()
+}
+
+// answerText escapes an answer's text for Discord, keeping the short
+// answer in front in bold.
+func answerText(a rag.Answer) string {
+	lead := "**" + a.Short + "** — "
+	if a.Short == "" || !strings.HasPrefix(a.Text, lead) {
+		return escapeAnswer(a.Text)
+	}
+	return "**" + escape(a.Short) + "** — " + escapeAnswer(strings.TrimPrefix(a.Text, lead))
 }
 
 // escapeTitle escapes a title like any other text.

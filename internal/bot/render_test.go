@@ -101,6 +101,19 @@ func TestEscape(t *testing.T) {
 	if got := escapeAnswer("Read [this](https://evil.example/login) [2]."); got != `Read \[this\](https://evil.example/login) [2].` {
 		t.Errorf("escapeAnswer kept a masked link live: %q", got)
 	}
+	for _, tt := range []struct {
+		a    rag.Answer
+		want string
+	}{
+		// The short answer stays bold; what it and the sentences hold is
+		// escaped.
+		{rag.Answer{Short: "$200 *billion*", Text: "**$200 *billion*** — Trade was $200 *billion* [1]."}, `**$200 \*billion\*** — Trade was $200 \*billion\* [1].`},
+		{rag.Answer{Text: "**Bold** claim [1]."}, `\*\*Bold\*\* claim [1].`},
+	} {
+		if got := answerText(tt.a); got != tt.want {
+			t.Errorf("answerText(%q) = %q, want %q", tt.a.Text, got, tt.want)
+		}
+	}
 	if got := safeURL("javascript:alert(1)"); strings.Contains(got, "<") {
 		t.Errorf("safeURL made a link of %q", got)
 	}

@@ -59,6 +59,8 @@ type Report struct {
 	Modes         []Mode  `json:"modes"`
 	// Unanswerable is set when Options.Unanswerable asked for it.
 	Unanswerable *Unanswerable `json:"unanswerable,omitempty"`
+	// Reader is the answerer given each question's gold paragraph.
+	Reader Reader `json:"reader"`
 }
 
 // Unanswerable tells how Herald treats questions the index cannot answer:
@@ -91,6 +93,10 @@ type Mode struct {
 	NoAnswer float64 `json:"no_answer"`
 	// AnswerWords is the mean length of the answers given, in words.
 	AnswerWords float64 `json:"answer_words"`
+	// ShortEM and ShortF1 score the short answers against the gold spans
+	// (a question without one scores 0), end to end from the whole index.
+	ShortEM float64 `json:"short_em"`
+	ShortF1 float64 `json:"short_f1"`
 	// AskP50Ms and AskP99Ms are the latencies of Engine.Ask, in
 	// milliseconds, with Options.Workers questions in flight at once.
 	AskP50Ms float64 `json:"ask_p50_ms"`
@@ -138,6 +144,9 @@ func Run(ctx context.Context, ds Dataset, opts Options) (Report, error) {
 			return Report{}, err
 		}
 		rep.Modes = append(rep.Modes, m)
+	}
+	if rep.Reader, err = readGold(ctx, ds, items); err != nil {
+		return Report{}, err
 	}
 	if opts.Unanswerable {
 		u, err := unanswerable(ctx, ds, items, opts)
@@ -232,6 +241,7 @@ type outcome struct {
 	best, whole bool
 	found       bool
 	words       int
+	em, f1      float64
 	took        time.Duration
 }
 
@@ -312,6 +322,9 @@ func ask(ctx context.Context, engine *rag.Engine, it Item, r rag.Retrieval) (out
 			o.best = ContainsAny(sentences[0], it.Answers)
 		}
 		o.whole = ContainsAny(strings.Join(sentences, " "), it.Answers)
+		if a.Short != "" {
+			o.em, o.f1 = ExactMatch(a.Short, it.Answers), F1(a.Short, it.Answers)
+		}
 	}
 	return o, nil
 }
@@ -347,10 +360,12 @@ func summarise(r rag.Retrieval, outs []outcome) Mode {
 		if !o.found {
 			m.NoAnswer++
 		}
+		m.ShortEM += o.em
+		m.ShortF1 += o.f1
 		took = append(took, o.took)
 	}
 	n := float64(len(outs))
-	for _, f := range []*float64{&m.RecallAt1, &m.RecallAt5, &m.RecallAt20, &m.MRR, &m.BestSentence, &m.WholeAnswer, &m.NoAnswer} {
+	for _, f := range []*float64{&m.RecallAt1, &m.RecallAt5, &m.RecallAt20, &m.MRR, &m.BestSentence, &m.WholeAnswer, &m.NoAnswer, &m.ShortEM, &m.ShortF1} {
 		*f /= n
 	}
 	if answered > 0 {

@@ -15,8 +15,8 @@ import (
 // fails when a figure falls below its floor: a little under what the
 // landed code measures (herald eval squad --limit 300 --seed 1 --unanswerable
 // gives hybrid 0.810 / 0.933 / 0.977, best sentence 0.743, whole answer 0.850,
-// no answer 0.007, and answers 0.671 of the questions whose page is left out
-// of the index).
+// no answer 0.010, and answers 0.46 of the questions whose page is left out
+// of the index, 0.63 before answers checked the question's names).
 func TestSQuADRegression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("300 SQuAD questions (-short)")
@@ -37,7 +37,10 @@ func TestSQuADRegression(t *testing.T) {
 		"vector": {RecallAt1: 0.51, RecallAt5: 0.71, RecallAt20: 0.85, MRR: 0.60, BestSentence: 0.59, WholeAnswer: 0.67},
 		"hybrid": {RecallAt1: 0.78, RecallAt5: 0.92, RecallAt20: 0.96, MRR: 0.85, BestSentence: 0.71, WholeAnswer: 0.83},
 	}
-	maxNoAnswer := map[string]float64{"bm25": 0.01, "vector": 0.05, "hybrid": 0.01}
+	// Vector search alone (a measuring mode, not served) more often finds
+	// passages that never name what the question names; those are refused
+	// since answers check names (answer.MissingNameCoverage): 0.063 here.
+	maxNoAnswer := map[string]float64{"bm25": 0.01, "vector": 0.07, "hybrid": 0.01}
 	if len(rep.Modes) != 3 {
 		t.Fatalf("%d modes measured", len(rep.Modes))
 	}
@@ -67,8 +70,10 @@ func TestSQuADRegression(t *testing.T) {
 	}
 	// The other side of a low no-answer rate: questions the index cannot
 	// answer must not all be answered.
-	if u := rep.Unanswerable; u == nil || u.Questions < 100 || u.Answered > 0.75 {
-		t.Errorf("unanswerable questions: %+v, want at most 0.75 answered", rep.Unanswerable)
+	if u := rep.Unanswerable; u == nil || u.Questions < 100 || u.Answered > 0.55 {
+		t.Errorf("unanswerable questions: %+v, want at most 0.55 answered", rep.Unanswerable)
+	} else {
+		t.Logf("unanswerable: %d questions, %.3f answered", u.Questions, u.Answered)
 	}
 }
 

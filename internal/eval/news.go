@@ -79,6 +79,8 @@ type NewsKind struct {
 	// (answerable kinds); Refused the share refused (unanswerable); Stale
 	// the share that give only an older value ("latest").
 	Contains float64 `json:"contains,omitempty"`
+	// Short is the share whose short answer alone holds a gold answer.
+	Short    float64 `json:"short,omitempty"`
 	Cited    float64 `json:"cited,omitempty"`
 	Answered float64 `json:"answered,omitempty"`
 	Refused  float64 `json:"refused,omitempty"`
@@ -111,6 +113,14 @@ type NewsAnswer struct {
 	Right    bool    `json:"right"`
 	Cited    bool    `json:"cited"`
 	Coverage float64 `json:"coverage"`
+	// Question, Answer and Short are what was asked and answered, to read
+	// the failures.
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+	Short    string `json:"short_answer,omitempty"`
+	Note     string `json:"note,omitempty"`
+	// ShortRight is set when the short answer alone holds a gold answer.
+	ShortRight bool `json:"short_right"`
 }
 
 // Kind returns the figures of one kind ("answerable" and "all" too).
@@ -149,7 +159,7 @@ func RunNews(ctx context.Context, corpusPath string, qs []NewsQuestion) (NewsRep
 
 // scoreNews asks the questions of qs and scores the answers.
 func scoreNews(ctx context.Context, eng *rag.Engine, qs []NewsQuestion, articles int) (NewsReport, error) {
-	type tally struct{ n, contains, cited, answered, refused, stale int }
+	type tally struct{ n, contains, short, cited, answered, refused, stale int }
 	tallies := map[string]*tally{}
 	for _, k := range newsKinds {
 		tallies[k] = &tally{}
@@ -181,7 +191,9 @@ func scoreNews(ctx context.Context, eng *rag.Engine, qs []NewsQuestion, articles
 		right := containsNews(text, q.Answers)
 		cited := slices.ContainsFunc(a.Citations, func(c rag.Citation) bool { return slices.Contains(q.Articles, c.ArticleID) })
 		stale := !right && containsNews(text, q.Stale)
-		rep.Answers = append(rep.Answers, NewsAnswer{ID: q.ID, Kind: q.Kind, Found: found, Right: right, Cited: cited, Coverage: a.Coverage})
+		shortRight := a.Short != "" && containsNews(newsNorm(a.Short), q.Answers)
+		rep.Answers = append(rep.Answers, NewsAnswer{ID: q.ID, Kind: q.Kind, Found: found, Right: right, Cited: cited, Coverage: a.Coverage,
+			Question: q.Question, Answer: a.Text, Short: a.Short, Note: a.Note, ShortRight: shortRight})
 		for _, k := range kinds {
 			t := tallies[k]
 			if t == nil {
@@ -197,6 +209,9 @@ func scoreNews(ctx context.Context, eng *rag.Engine, qs []NewsQuestion, articles
 			}
 			if right {
 				t.contains++
+			}
+			if shortRight {
+				t.short++
 			}
 			if cited {
 				t.cited++
@@ -225,6 +240,7 @@ func scoreNews(ctx context.Context, eng *rag.Engine, qs []NewsQuestion, articles
 			nk.Refused = share(t.refused, t.n)
 		} else {
 			nk.Contains, nk.Cited, nk.Answered = share(t.contains, t.n), share(t.cited, t.n), share(t.answered, t.n)
+			nk.Short = share(t.short, t.n)
 			if k == "latest" {
 				nk.Stale = share(t.stale, t.n)
 			}

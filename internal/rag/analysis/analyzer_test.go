@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,5 +22,25 @@ func TestIndexAnalyzerFoldsDemonyms(t *testing.T) {
 	}
 	if got := New().Terms(nil, "Russian"); len(got) != 1 || got[0] == "russia" {
 		t.Errorf("the embedder's analyzer folded a demonym: %v", got)
+	}
+}
+
+func TestAbbreviationsAreWords(t *testing.T) {
+	an := NewIndex()
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"U.S. jobless rate", []string{"usa", "jobless", "rate"}},
+		{"the US rate", []string{"usa", "rate"}},
+		{"tell us the rate", []string{"us", "rate"}}, // the pronoun, not the country
+		{"U.K. banks and the E.C.", []string{"uk", "bank", "ec"}},
+		{"U.S.-Japan trade", []string{"usa", "japan", "trade"}},
+		{"Reagan, 1.5 pct", []string{"reagan", "1.5", "pct"}},
+	}
+	for _, tt := range tests {
+		if got := an.Terms(nil, tt.text); !slices.Equal(got, tt.want) {
+			t.Errorf("Terms(%q) = %q, want %q", tt.text, got, tt.want)
+		}
 	}
 }

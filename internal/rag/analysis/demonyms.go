@@ -29,3 +29,10 @@ var demonyms = func() map[string]string {
 	}
 	return m
 }()
+
+// IsDemonym reports whether w (lower-cased) is the adjective or people of
+// a country or region: "swedish", "russians".
+func IsDemonym(w string) bool {
+	_, ok := demonyms[w]
+	return ok
+}

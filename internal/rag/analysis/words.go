@@ -7,7 +7,9 @@ import (
 
 // ForEachWord calls fn with each lower-cased word of text. Words are runs of
 // letters and digits; a period or comma between digits stays inside a number
-// (1.5, 200,000), an apostrophe ends a word and drops a trailing "s".
+// (1.5, 200,000), an apostrophe ends a word and drops a trailing "s". An
+// abbreviation in capitals and periods is one word ("U.K." is "uk"), and the
+// United States, written "US" or "U.S.", is "usa": not the pronoun "us".
 func ForEachWord(text string, fn func(string)) {
 	forEachWordBytes(text, func(b []byte) { fn(string(b)) })
 }
@@ -17,24 +19,40 @@ func ForEachWord(text string, fn func(string)) {
 func forEachWordBytes(text string, fn func([]byte)) {
 	var arr [64]byte
 	buf := arr[:0]
+	upper := true // every letter of buf was a capital
 	flush := func() {
 		if len(buf) == 0 {
 			return
 		}
-		if len(buf) > 1 || (buf[0] >= '0' && buf[0] <= '9') {
+		switch {
+		case upper && len(buf) == 2 && buf[0] == 'u' && buf[1] == 's':
+			fn(append(buf[:0], "usa"...))
+		case len(buf) > 1 || (buf[0] >= '0' && buf[0] <= '9'):
 			fn(buf)
 		}
 		buf = buf[:0]
+		upper = true
 	}
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		switch {
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z' && len(buf) == 0 && abbreviation(text[i:]) > 0:
+			// "U.S.", "U.K.", "E.C.": the capitals, without the periods.
+			n := abbreviation(text[i:])
+			for j := 0; j < n; j += 2 {
+				buf = append(buf, text[i+j]+'a'-'A')
+			}
+			flush()
+			i += n
+			continue
 		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
 			buf = append(buf, byte(r))
+			upper = upper && !('a' <= r && r <= 'z')
 		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
 			buf = append(buf, byte(r+'a'-'A'))
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+			upper = upper && !unicode.IsLower(r)
 		case (r == '.' || r == ',') && len(buf) > 0 && isDigit(buf[len(buf)-1]) && i+1 < len(text) && isDigit(text[i+1]):
 			if r == '.' {
 				buf = append(buf, '.')
@@ -55,6 +73,20 @@ func forEachWordBytes(text string, fn func([]byte)) {
 		i += size
 	}
 	flush()
+}
+
+// abbreviation returns the length of the capitals-and-periods abbreviation
+// that text starts with ("U.S." is 4), 0 when it starts with none. It needs
+// two letters at least and no letter or digit right after it.
+func abbreviation(text string) int {
+	n := 0
+	for n+1 < len(text) && text[n] >= 'A' && text[n] <= 'Z' && text[n+1] == '.' {
+		n += 2
+	}
+	if n < 4 || (n < len(text) && isWordByte(text[n])) {
+		return 0
+	}
+	return n
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }

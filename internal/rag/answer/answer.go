@@ -84,8 +84,14 @@ type Answer struct {
 	Question string
 	// Heading titles a summary ("Summary of …"); empty for answers.
 	Heading string
-	// Text holds the sentences, each followed by its [n] marker.
+	// Text holds the sentences, each followed by its [n] marker; when the
+	// answer has a short answer it comes first, in bold: "**Short** — …".
 	Text string
+	// Short is the short answer: the name, number, amount or date the
+	// question asks for, as the cited line ShortN writes it. It is empty
+	// when the question asks for no such thing or no cited line holds one.
+	Short  string
+	ShortN int
 	// Found is false when the corpus does not answer the question.
 	Found     bool
 	Citations []Citation

@@ -2,8 +2,6 @@ package answer
 
 import (
 	"regexp"
-	"strings"
-	"unicode"
 )
 
 // cueKind is the kind of answer a question asks for.
@@ -16,37 +14,48 @@ const (
 	cuePerson
 	cuePlace
 	cueReason
+	// cueName asks for a thing with a name: "which AIDS drug", "what's
+	// the new coin called".
+	cueName
 )
 
 var (
-	reQuantityQ = regexp.MustCompile(`(?i)\b(how\s+(much|many|large|big|long|far|old|high|low)|what\s+(percentage|percent|share|amount|price|number|value|rate|size|total)|by\s+how)\b`)
+	reQuantityQ = regexp.MustCompile(`(?i)\b(how\s+(much|many|large|big|long|far|old|high|low|fast|soon|strong|deep)|(what|which)('s|\s+is|\s+was|\s+were|\s+are)?(\s+\S+){0,4}?\s+(percentage|percent|share|amount|price|number|value|rate|size|total|ratio|reading|index|deficit|surplus|gap|figure|count|forecast|growth|offer|bid|stake|worth|level|margin|fine|sum|cost|balance|estimate|target|tariffs?)\b|by\s+(how|what)|to\s+what\b|^\s*what\b.*\b(cut|lower|lowered|raise|raised|set|trim|trimmed|move|moved|increase|increased|reduce|reduced|lift|lifted)\b.*\bto\b|^\s*what('s|\s+is|\s+was|\s+did|\s+does|\s+are)?\b.*\b(paying|pay|offering|offer|bidding|bid|worth|cost|fetch|dividend|price|floor|ceiling|index|figure|rate)\b)`)
 	reTimeQ     = regexp.MustCompile(`(?i)\b(when|what\s+(year|date|day|month|time)|which\s+(year|date|day|month))\b`)
-	rePersonQ   = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b|\b(which|what)\s+(person|president|minister|leader|company|official)\b`)
-	rePlaceQ    = regexp.MustCompile(`(?i)^\s*where\b|\b(which|what)\s+(country|city|place|region|state)\b`)
+	rePersonQ   = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b|\bwhich(\s+\S+){0,2}?\s+(person|president|minister|leader|official|chairman|director|executive|staffer|aide|head|governor|banker|senator|secretary|spokesman|negotiator|envoy|chief|ambassador|judge)\b`)
+	reOrgQ      = regexp.MustCompile(`(?i)\bwhich(\s+\S+){0,3}?\s+(company|companies|firm|bank|banks|group|network|networks|unit|institute|agency|airline|party|union|team|maker|producer|carrier|insurer|broker|exchange|fund)\b|^\s*whose\s+(counter-?offer|bid|offer)|\bwhat\s+(company|companies|firm|bank|group|network|airline|agency)\b`)
+	rePlaceQ    = regexp.MustCompile(`(?i)^\s*where\b|\bwhere\s+(in|is|did|does|was|will|are)\b|\bwhich(\s+\S+){0,3}?\s+(country|countries|city|town|place|region|state|port|plants?|base|field|province|island|site|stronghold|oasis|mine|town's)\b|\bwhat\s+(country|countries|city|town|region|state|province|island)\b`)
 	reReasonQ   = regexp.MustCompile(`(?i)^\s*why\b|\bwhat\s+(caused|led\s+to)\b`)
+	reNameQ     = regexp.MustCompile(`(?i)^\s*(which|what)\b.*\b(called|named|name\s+of)\b|^\s*which\b`)
 
-	reNumber = regexp.MustCompile(`\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|trillion|dozen|half)\b`)
-	reDate   = regexp.MustCompile(`(?i)\b(1[6-9]\d\d|20\d\d|jan(uary)?|feb(ruary)?|march|april|may|june|july|august|sept(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|century|decade)\b`)
 	reReason = regexp.MustCompile(`(?i)\b(because|due\s+to|owing\s+to|as\s+a\s+result|in\s+order\s+to|so\s+that|since|reason|caused|led\s+to)\b`)
-	rePlace  = regexp.MustCompile(`\b(in|at|from|near)\s+(the\s+)?[A-Z]`)
 )
 
-type questionKind struct{ kind cueKind }
+// questionKind is what a question asks for; org is set when a "who" or
+// "which" question asks for an organisation rather than a person.
+type questionKind struct {
+	kind cueKind
+	org  bool
+}
 
 func questionCue(q string) questionKind {
 	switch {
 	case reQuantityQ.MatchString(q):
-		return questionKind{cueQuantity}
+		return questionKind{kind: cueQuantity}
 	case reTimeQ.MatchString(q):
-		return questionKind{cueTime}
+		return questionKind{kind: cueTime}
+	case reOrgQ.MatchString(q):
+		return questionKind{kind: cuePerson, org: true}
 	case rePersonQ.MatchString(q):
-		return questionKind{cuePerson}
+		return questionKind{kind: cuePerson}
 	case rePlaceQ.MatchString(q):
-		return questionKind{cuePlace}
+		return questionKind{kind: cuePlace}
 	case reReasonQ.MatchString(q):
-		return questionKind{cueReason}
+		return questionKind{kind: cueReason}
+	case reNameQ.MatchString(q):
+		return questionKind{kind: cueName}
 	}
-	return questionKind{cueNone}
+	return questionKind{kind: cueNone}
 }
 
 // The bonuses of a sentence that holds the kind of thing asked for: a
@@ -59,20 +68,12 @@ const (
 // bonus rewards a sentence that holds the kind of thing the question asks for.
 func (k questionKind) bonus(sentence, question string) float64 {
 	switch k.kind {
-	case cueQuantity:
-		if reNumber.MatchString(sentence) {
+	case cueQuantity, cueTime:
+		if len(k.spans(sentence, question)) > 0 {
 			return strongCueBonus
 		}
-	case cueTime:
-		if reDate.MatchString(sentence) {
-			return strongCueBonus
-		}
-	case cuePerson:
-		if hasNewName(sentence, question) {
-			return weakCueBonus
-		}
-	case cuePlace:
-		if rePlace.MatchString(sentence) {
+	case cuePerson, cuePlace, cueName:
+		if len(k.spans(sentence, question)) > 0 {
 			return weakCueBonus
 		}
 	case cueReason:
@@ -81,23 +82,4 @@ func (k questionKind) bonus(sentence, question string) float64 {
 		}
 	}
 	return 0
-}
-
-// hasNewName reports whether the sentence has a capitalised word, past its
-// first, that the question does not mention.
-func hasNewName(sentence, question string) bool {
-	lowerQ := strings.ToLower(question)
-	for i, w := range strings.Fields(sentence) {
-		if i == 0 {
-			continue
-		}
-		w = strings.Trim(w, `.,;:!?"'()“”’`)
-		if w == "" {
-			continue
-		}
-		if r := []rune(w)[0]; unicode.IsUpper(r) && !strings.Contains(lowerQ, strings.ToLower(w)) {
-			return true
-		}
-	}
-	return false
 }

@@ -54,7 +54,7 @@ var (
 	reLastN      = regexp.MustCompile(`(?i)\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d{1,3}|two|three|four|five|six|seven|ten)\s+(day|week|month|year)s?\b`)
 	reRelative   = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
 	reAsOfToday  = regexp.MustCompile(`(?i)\bas\s+of\s+(?:today|now)\b`)
-	reRecent     = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days|so\s+far|to\s+date|at\s+present|presently|at\s+the\s+moment|now|still)\b`)
+	reRecent     = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days|so\s+far|to\s+date|at\s+present|presently|at\s+the\s+moment|at\s+this\s+point|as\s+things\s+stand|current|now|still)\b`)
 )
 
 // yearFollowers are lower-case words that may follow a year ("in 1987 the

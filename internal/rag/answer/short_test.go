@@ -1,0 +1,214 @@
+package answer
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-news/herald/internal/rag/analysis"
+	"github.com/herald-news/herald/internal/rag/llm"
+	"github.com/herald-news/herald/internal/rag/retrieve"
+)
+
+func TestQuestionCue(t *testing.T) {
+	tests := []struct {
+		question string
+		kind     cueKind
+		org      bool
+	}{
+		{"how much did existing home sales drop?", cueQuantity, false},
+		{"what did Magma Copper cut its cathode price to yesterday?", cueQuantity, false},
+		{"NatWest trimmed its base rate on March 9 - to what?", cueQuantity, false},
+		{"what is Cablevision Industries paying for Valley Cable TV?", cueQuantity, false},
+		{"when is France expected to privatise CGE?", cueTime, false},
+		{"who won the Greenwich by-election?", cuePerson, false},
+		{"which former Reagan aide was indicted on Wednesday?", cuePerson, false},
+		{"which company distributes the Gynex pills?", cuePerson, true},
+		{"whose counter-offer made SAS put its order on hold?", cuePerson, true},
+		{"where is Heublein moving Almaden's wine production?", cuePlace, false},
+		{"which German town's aluminium smelter is Alcan closing?", cuePlace, false},
+		{"what shut Alexandria port yesterday?", cueNone, false},
+		{"what's the new British gold bullion coin called?", cueName, false},
+		{"why did the World Bank halt lending to Peru?", cueReason, false},
+	}
+	for _, tt := range tests {
+		got := questionCue(tt.question)
+		if got.kind != tt.kind || got.org != tt.org {
+			t.Errorf("questionCue(%q) = %+v, want kind %d org %v", tt.question, got, tt.kind, tt.org)
+		}
+	}
+}
+
+func TestShortFrom(t *testing.T) {
+	an := analysis.NewIndex()
+	tests := []struct {
+		question, sentence, want string
+	}{
+		{"how much did durable goods orders fall in January?",
+			"Orders for durable goods fell 7.5 pct in January, after a 0.9 pct rise in December, the Commerce Department said.", "7.5 pct"},
+		{"how much is Williams Holdings bidding for Norcros?",
+			"Williams Holdings Plc said it would bid 542.2 mln stg for Norcros Plc.", "542.2 mln stg"},
+		{"who won the Greenwich by-election?",
+			"Rosie Barnes of the Social Democratic Party won the Greenwich by-election by 6,611 votes.", "Rosie Barnes"},
+		{"who was the Italian prime minister that resigned yesterday?",
+			"Prime Minister Bettino Craxi handed his resignation to President Francesco Cossiga.", "Bettino Craxi"},
+		{"who runs the Commerce Department?",
+			"U.S. Secretary of Commerce Malcolm Baldrige said exports rose.", "Malcolm Baldrige"},
+		{"who runs the Commerce Department?",
+			"U.S. Secretary of Commerce Malcolm Baldrige said exports rose.", "Malcolm Baldrige"},
+		{"which company distributes the Gynex pills that were recalled?",
+			"The pills, made by Gynex Inc, are distributed by Monsanto Co, the company said.", "Monsanto Co"},
+		{"which American brewer has joined the bidding for San Miguel shares?",
+			"Anheuser-Busch Cos Inc (BUD.N) has joined the bidding for San Miguel shares.", "Anheuser-Busch Cos Inc"},
+		{"when do GM's contract talks with the UAW start?",
+			"GM said its contract talks with the UAW will start on July 27, as in 1984.", "July 27"},
+		{"how many cars did Yugo sell in its record month?",
+			"Yugo America said it sold 5,059 cars in March, its record month.", "5,059 cars"},
+		// What the question already says is not its answer.
+		{"how much did Coastal pay for the two billion dlrs pipeline?",
+			"Coastal paid two billion dlrs for the pipeline.", ""},
+		{"why did Icahn pull his bid?", "Icahn pulled his bid on Tuesday.", ""},
+	}
+	for _, tt := range tests {
+		k := questionCue(tt.question)
+		got, _ := k.shortFrom(an, tt.sentence, tt.question, toSet(an.Terms(nil, tt.question)))
+		if k.kind == cueReason {
+			got = "" // reasons get no short answer (shorten skips them)
+		}
+		if got != tt.want {
+			t.Errorf("short answer of %q in %q = %q, want %q", tt.question, tt.sentence, got, tt.want)
+		}
+	}
+}
+
+// question builds an answerer's question with every term weighing the same.
+func question(an *analysis.Analyzer, text string) Question {
+	terms := an.Terms(nil, text)
+	idf := retrieve.Weights{}
+	for _, t := range terms {
+		idf[t] = 1
+	}
+	return Question{Text: text, Query: text, Terms: terms, IDF: idf, MaxIDF: 1}
+}
+
+func passage(an *analysis.Analyzer, q Question, id, title, text string) retrieve.Passage {
+	p := retrieve.Passage{ChunkID: id + "#0", ArticleID: id, Title: title, Date: time.Date(1987, 3, 2, 0, 0, 0, 0, time.UTC), Text: text, Score: 1}
+	p.Coverage = retrieve.Coverage(q.weights(), an.Terms(nil, title+"\n"+text))
+	return p
+}
+
+func TestExtractiveShortAnswer(t *testing.T) {
+	an := analysis.NewIndex()
+	ex := NewExtractive()
+	tests := []struct {
+		name, question, title, text string
+		// short is the short answer wanted ("" for none), found whether
+		// the corpus is taken to answer.
+		short string
+		found bool
+		// lacks is text the answer must not hold, note what its note must.
+		lacks, note string
+	}{
+		{name: "from the best sentence", question: "who did Reagan pick for CIA director?", title: "Reagan names Webster to CIA",
+			text:  "President Reagan picked William Webster, the FBI director, as CIA director. The Senate must confirm him.",
+			short: "William Webster", found: true},
+		{name: "from the title when no sentence holds it", question: "how much did Japan's jobless rate climb to?", title: "JAPAN JOBLESS RATE CLIMBS TO 3.0 PCT",
+			text:  "Japan's jobless rate climbed in January, the highest since records began, the Management and Coordination Agency said.",
+			short: "3.0 PCT", found: true},
+		{name: "a question in the passage is never the answer", question: "who took the Truro seat?", title: "Liberal wins Truro",
+			text:  "Who will take the Truro seat? Matthew Taylor took the Truro seat for the Liberals with a majority of 14,617.",
+			short: "Matthew Taylor", found: true, lacks: "Who will take"},
+		{name: "a name no passage mentions is not answered", question: "who won the Tour de France cycling race in the mountains?", title: "SNCF loan for TGV line",
+			text: "The loan will finance a high speed TGV track between Paris and Tours in France, which won approval this year.", found: false},
+		{name: "well covered but for the name: answered with a warning", question: "who won the Tour de France this year?", title: "SNCF loan for TGV line",
+			text:  "The loan will finance a high speed TGV track between Paris and Tours in France, which won approval this year.",
+			short: "TGV", found: true, note: "None of these passages mentions “Tour de France”"},
+		{name: "no short answer to a why", question: "why did the Bosphorus close to ships?", title: "Snow closes Bosphorus",
+			text: "The Bosphorus was closed to ships because of a blizzard, port officials said.", found: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := question(an, tt.question)
+			a, err := ex.Answer(context.Background(), q, []retrieve.Passage{passage(an, q, "a1", tt.title, tt.text)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Found != tt.found {
+				t.Fatalf("found = %v, want %v: %s (note %q)", a.Found, tt.found, a.Text, a.Note)
+			}
+			if a.Short != tt.short {
+				t.Fatalf("short answer = %q, want %q: %s", a.Short, tt.short, a.Text)
+			}
+			if tt.short != "" && (a.ShortN != 1 || !strings.HasPrefix(a.Text, "**"+tt.short+"** — ")) {
+				t.Errorf("the answer does not start with its short answer cited [1]: %q (short citation %d)", a.Text, a.ShortN)
+			}
+			if tt.lacks != "" && strings.Contains(a.Text, tt.lacks) {
+				t.Errorf("the answer quotes %q: %s", tt.lacks, a.Text)
+			}
+			if !tt.found && !strings.Contains(a.Note, "No passage found mentions “Tour de France”") {
+				t.Errorf("the refusal does not name what is missing: note %q", a.Note)
+			}
+			if !strings.Contains(a.Note, tt.note) {
+				t.Errorf("note = %q, want it to say %q", a.Note, tt.note)
+			}
+		})
+	}
+}
+
+func TestCheckShort(t *testing.T) {
+	ps := []retrieve.Passage{{ArticleID: "a1", Title: "Reagan names Webster", Text: "Reagan picked William Webster as CIA director."}}
+	cites := []Citation{{N: 1, ArticleID: "a1"}}
+	tests := []struct {
+		text, short, want string
+	}{
+		{"**William Webster** — Reagan picked him as CIA director [1].", "William Webster", "**William Webster** — Reagan picked him as CIA director [1]."},
+		{"**William Webster**: Reagan picked him [1].", "William Webster", "**William Webster** — Reagan picked him [1]."},
+		// A short answer no cited source holds is dropped, the rest kept.
+		{"**Robert Gates** — Reagan picked him as CIA director [1].", "", "Reagan picked him as CIA director [1]."},
+		{"Reagan picked William Webster [1].", "", "Reagan picked William Webster [1]."},
+	}
+	for _, tt := range tests {
+		a := Answer{Text: tt.text, Citations: cites}
+		checkShort(&a, ps)
+		if a.Short != tt.short || a.Text != tt.want || (tt.short != "" && a.ShortN != 1) {
+			t.Errorf("checkShort(%q) = short %q [%d], text %q; want %q, %q", tt.text, a.Short, a.ShortN, a.Text, tt.short, tt.want)
+		}
+	}
+}
+
+// replyModel answers every chat with reply, and keeps the system prompt.
+type replyModel struct {
+	reply  string
+	system string
+}
+
+func (m *replyModel) Chat(_ context.Context, req llm.ChatRequest) (llm.ChatResult, error) {
+	m.system = req.System
+	return llm.ChatResult{Text: m.reply}, nil
+}
+
+func (m *replyModel) Model() string { return "reply-model" }
+
+func TestGroundedShortAnswer(t *testing.T) {
+	an := analysis.NewIndex()
+	q := question(an, "who did Reagan pick for CIA director?")
+	ps := []retrieve.Passage{passage(an, q, "a1", "Reagan names Webster to CIA", "President Reagan picked William Webster as CIA director.")}
+	tests := []struct{ reply, short, text string }{
+		{"**William Webster** — Reagan picked William Webster as CIA director [1].", "William Webster", "**William Webster** — Reagan picked William Webster as CIA director [1]."},
+		{"**Robert Gates** — Reagan picked a CIA director [1].", "", "Reagan picked a CIA director [1]."},
+	}
+	for _, tt := range tests {
+		m := &replyModel{reply: tt.reply}
+		a, err := NewGrounded(m).Answer(context.Background(), q, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.system, "start with the short answer in bold") {
+			t.Errorf("the prompt does not ask for the short answer first:\n%s", m.system)
+		}
+		if a.Short != tt.short || a.Text != tt.text || a.Answerer != "reply-model" {
+			t.Errorf("reply %q: short %q, text %q (by %s); want %q, %q", tt.reply, a.Short, a.Text, a.Answerer, tt.short, tt.text)
+		}
+	}
+}
