@@ -346,20 +346,36 @@ func Widen(p Period) Period {
 	}
 }
 
-// monthOnly reads "in March": the latest March not after today.
+// monthOnly reads "in March": the latest March not after today, and the
+// month after it, when its reports come out.
 func (m *matcher) monthOnly() bool {
 	loc := reMonthOnly.FindStringSubmatchIndex(m.q)
 	if loc == nil || verbMay(m.group(loc, 2), "") {
 		return false
 	}
-	month := monthNames[strings.ToLower(m.group(loc, 2))]
-	first := time.Date(m.today.Year(), month, 1, 0, 0, 0, 0, time.UTC)
-	if first.After(m.today) {
+	first := latestMonth(monthNames[strings.TrimSuffix(strings.ToLower(m.group(loc, 2)), ".")], m.today)
+	lead := strings.ToLower(m.group(loc, 1))
+	if lead != "in" && lead != "during" {
+		m.set(first, first.AddDate(0, 1, -1), lead)
+		m.take(loc[:2])
+		return true
+	}
+	// "Brazil's trade surplus in February": what happened in a month is
+	// reported during it and in the month after (February's figures come
+	// out in March). Both are read, and the month stays a word to match.
+	m.set(first, first.AddDate(0, 2, -1), "")
+	m.take(loc[:2])
+	m.in.Query += " " + m.group(loc, 2)
+	return true
+}
+
+// latestMonth is the first day of the latest month not after today.
+func latestMonth(month time.Month, today time.Time) time.Time {
+	first := time.Date(today.Year(), month, 1, 0, 0, 0, 0, time.UTC)
+	if first.After(today) {
 		first = first.AddDate(-1, 0, 0)
 	}
-	m.set(first, first.AddDate(0, 1, -1), m.group(loc, 1))
-	m.take(loc[:2])
-	return true
+	return first
 }
 
 // year reads "in 1987" (but not "in 2000 homes", which counts homes).
@@ -482,12 +498,12 @@ func ParsePeriod(s string, now time.Time) (Period, bool) {
 		first := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
 		return Period{first, first.AddDate(1, 0, -1)}, true
 	}
-	intent := ParseIntent(s, now)
-	if intent.Period.IsZero() {
-		if m := reMonthOnly.FindStringIndex("in " + s); m != nil && m[1] == len(s)+3 {
-			intent = ParseIntent("in "+s, now)
-		}
+	if month, ok := monthNames[strings.TrimSuffix(strings.ToLower(s), ".")]; ok {
+		// A month alone is that month, the latest not after now.
+		first := latestMonth(month, Day(now))
+		return Period{first, first.AddDate(0, 1, -1)}, true
 	}
+	intent := ParseIntent(s, now)
 	if intent.Period.IsZero() || intent.Invalid != "" || strings.TrimSpace(intent.Query) != "" {
 		return Period{}, false
 	}

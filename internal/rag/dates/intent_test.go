@@ -55,7 +55,11 @@ func TestParseIntent(t *testing.T) {
 		{"What is the 15th Five-Year Plan?", "", "", false, "What is the 15th Five-Year Plan?"},
 		{"Did 1987 bring rate cuts?", "", "", false, "Did 1987 bring rate cuts?"},
 		{"What happened on 2026-13-45?", "", "", false, "What happened on 2026-13-45?"},
-		{"Did prices fall in May or June?", "2025-05-01", "2025-05-31", false, "Did prices fall or June?"},
+		// A month's events are reported during it and in the month after:
+		// both are read, and the month stays a word to match.
+		{"Did prices fall in May or June?", "2025-05-01", "2025-06-30", false, "Did prices fall or June? May"},
+		{"How large was the trade surplus in December?", "2025-12-01", "2026-01-31", false, "How large was the trade surplus ? December"},
+		{"What was said before March?", "", "2025-02-28", false, "What was said ?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {

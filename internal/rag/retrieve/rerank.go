@@ -11,10 +11,17 @@ import (
 // IDF found in one sentence, plus pairWeight per question word pair found
 // in order. Measured on SQuAD v1.1 dev (herald eval squad), they lift
 // hybrid recall@1 from 0.797 to 0.812.
+//
+// The title counts too, titleWeight times the share of the question's IDF
+// it holds: a headline often states what the story reports. On reuters-qa
+// dev it lifts answers that contain the gold from 0.824 to 0.828 and gold
+// articles cited from 0.856 to 0.864; on SQuAD recall@5 from 0.938 to 0.939,
+// recall@1 unchanged.
 const (
 	rerankDepth    = 50
 	sentenceWeight = 0.6
 	pairWeight     = 0.15
+	titleWeight    = 0.5
 )
 
 // rerankBySentence adds to the score of the first n candidates how well
@@ -33,7 +40,8 @@ func (r *Retriever) rerankBySentence(list []*cand, qterms []string, idf Weights,
 			best = max(best, Coverage(idf, terms))
 			pairs = max(pairs, PairBonus(qterms, terms))
 		}
-		cd.score += sentenceWeight*best + pairWeight*pairs
+		terms = r.analyzer.Terms(terms[:0], cd.hit.Title)
+		cd.score += sentenceWeight*best + pairWeight*pairs + titleWeight*Coverage(idf, terms)
 	}
 	sort.SliceStable(list[:n], func(i, j int) bool { return list[i].score > list[j].score })
 }
