@@ -144,8 +144,16 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 	}
 	a.Question, a.Period = question, q.Period
 	a.Coverage = retrieve.BestCoverage(r.res.Passages)
-	if r.mention != "" {
+	// The period is what was searched: none for passages that mention the
+	// date, the wider one when a soft period was widened, and the as-of
+	// day's bound when the question gave no dates.
+	switch {
+	case r.mention != "":
 		a.Period = Period{}
+	case !r.widened.IsZero():
+		a.Period = r.widened
+	case a.Period.IsZero() && !q.Known.IsZero():
+		a.Period = Period{To: q.Known}
 	}
 	a.Note = strings.Join(append(r.notes(q), noteIf(a.Note)...), " ")
 	a.Took = time.Since(start)

@@ -256,6 +256,9 @@ func TestAsOfHidesLaterArticles(t *testing.T) {
 			t.Fatal(err)
 		}
 		shown := a.Text + " " + a.Note
+		if tt.has == "Read only articles dated up to 1987-03-20" && (!a.Period.From.IsZero() || !a.Period.To.Equal(asOf)) {
+			t.Errorf("%q: period %s, want up to the as-of day", tt.question, a.Period)
+		}
 		for _, c := range a.Citations {
 			shown += " " + c.Day()
 			if c.Date.After(asOf) {
@@ -299,6 +302,10 @@ func TestSoftPeriods(t *testing.T) {
 		}
 		if a.Found != tt.found || !strings.Contains(a.Note, tt.note) || (!tt.found && strings.Contains(a.Note, "days around")) {
 			t.Errorf("%q: found %v, note %q; want found %v, note with %q", tt.question, a.Found, a.Note, tt.found, tt.note)
+		}
+		// The period is what was searched: the widened one.
+		if strings.Contains(a.Note, "days around") && !strings.HasSuffix(a.Note, "days around it: "+a.Period.String()+", the nearest first.") {
+			t.Errorf("%q: period %s, note %q", tt.question, a.Period, a.Note)
 		}
 	}
 }
