@@ -284,13 +284,17 @@ func (e *Extractive) shorten(a *Answer, q Question, chosen []candidate) {
 		text string
 		p    retrieve.Passage
 	}
-	lines := []line{{chosen[0].text, chosen[0].passage}}
-	// An all-capitals headline cannot tell a name from a word.
-	if t := chosen[0].passage.Title; mixedCase(t) || cue.kind == cueQuantity || cue.kind == cueTime {
-		lines = append(lines, line{t, chosen[0].passage})
-	}
-	for _, c := range chosen[1:] {
+	// Each chosen sentence, then its article's title, the first time the
+	// article comes. An all-capitals headline cannot tell a name from a
+	// word.
+	var lines []line
+	titled := map[string]bool{}
+	for _, c := range chosen {
 		lines = append(lines, line{c.text, c.passage})
+		if t := c.passage.Title; !titled[c.passage.ArticleID] && (mixedCase(t) || cue.kind == cueQuantity || cue.kind == cueTime) {
+			titled[c.passage.ArticleID] = true
+			lines = append(lines, line{t, c.passage})
+		}
 	}
 	qTerms := toSet(q.Terms)
 	best, bestScore, from := "", 0.0, retrieve.Passage{}
