@@ -309,3 +309,28 @@ func TestSoftPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestAMonthReadsItsReports asks about a month: what happened in it is
+// reported in it and in the month after, so both are read; a question with
+// no words of its own lists the month's own articles.
+func TestAMonthReadsItsReports(t *testing.T) {
+	eng := newsEngine(t) // as of 2026-02-10; trade reported on 02-04
+	tests := []struct {
+		question, from, to string
+		found              bool
+	}{
+		{"How much trade did Russia and China do in January?", "2026-01-01", "2026-02-10", true}, // up to the day asked
+		{"How much trade did Russia and China do in January 2026?", "2026-01-01", "2026-02-10", true},
+		{"How much trade did Russia and China do since January?", "2026-01-01", "2026-02-10", true},
+		{"What happened in January?", "2026-01-01", "2026-01-31", false},
+	}
+	for _, tt := range tests {
+		a, err := eng.Ask(context.Background(), tt.question, rag.AskOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Period.From.Format(time.DateOnly) + " " + a.Period.To.Format(time.DateOnly); got != tt.from+" "+tt.to || a.Found != tt.found {
+			t.Errorf("%q: period %s, found %v; want %s %s, %v (%s)", tt.question, got, a.Found, tt.from, tt.to, tt.found, a.Text)
+		}
+	}
+}

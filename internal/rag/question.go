@@ -36,7 +36,17 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 	if in.Invalid != "" {
 		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
 	}
-	return Question{Text: text, Query: in.Query, Period: boundedBy(in.Period, known), Recent: in.Recent, Soft: in.Soft, DatePhrase: in.Phrase, Known: known}, nil
+	query := in.Query
+	switch {
+	case in.Month != "" && e.Searchable(query):
+		// "Brazil's trade surplus in February": reports that name the
+		// month first.
+		query += " " + in.Month
+	case in.Month != "":
+		// "What happened in March?" lists the month's own articles.
+		in.Period.To = in.Period.From.AddDate(0, 1, -1)
+	}
+	return Question{Text: text, Query: query, Period: boundedBy(in.Period, known), Recent: in.Recent, Soft: in.Soft, DatePhrase: in.Phrase, Known: known}, nil
 }
 
 // sentences returns the sentences of text with white space collapsed.

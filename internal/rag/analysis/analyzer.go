@@ -13,7 +13,7 @@ import (
 
 // IndexName identifies the analysis of NewIndex; change it whenever the
 // terms it makes change, so that stored postings are rebuilt.
-const IndexName = "words-stop-demonyms-snowball-en-v3"
+const IndexName = "words-stop-demonyms-snowball-en-v4"
 
 // Analyzer turns text into index terms: lower-cased words and numbers, stop
 // words dropped, words stemmed with the Snowball English stemmer. Stems are

@@ -37,6 +37,10 @@ func TestAbbreviationsAreWords(t *testing.T) {
 		{"U.K. banks and the E.C.", []string{"uk", "bank", "ec"}},
 		{"U.S.-Japan trade", []string{"usa", "japan", "trade"}},
 		{"Reagan, 1.5 pct", []string{"reagan", "1.5", "pct"}},
+		{"Möngke Khan and Erdoğan", []string{"mongk", "khan", "erdogan"}},
+		{"Mo\u0308ngke", []string{"mongk"}}, // a combining accent
+		{"Straße in Łódź", []string{"strass", "lodz"}},
+		{"Путин", []string{"путин"}},
 	}
 	for _, tt := range tests {
 		if got := an.Terms(nil, tt.text); !slices.Equal(got, tt.want) {

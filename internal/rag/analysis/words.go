@@ -3,6 +3,8 @@ package analysis
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ForEachWord calls fn with each lower-cased word of text. Words are runs of
@@ -10,6 +12,7 @@ import (
 // (1.5, 200,000), an apostrophe ends a word and drops a trailing "s". An
 // abbreviation in capitals and periods is one word ("U.K." is "uk"), and the
 // United States, written "US" or "U.S.", is "usa": not the pronoun "us".
+// Latin letters lose their accents ("Möngke" is "mongke").
 func ForEachWord(text string, fn func(string)) {
 	forEachWordBytes(text, func(b []byte) { fn(string(b)) })
 }
@@ -51,8 +54,10 @@ func forEachWordBytes(text string, fn func([]byte)) {
 		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
 			buf = append(buf, byte(r+'a'-'A'))
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			buf = utf8.AppendRune(buf, unicode.ToLower(r))
 			upper = upper && !unicode.IsLower(r)
+			buf = appendFolded(buf, unicode.ToLower(r))
+		case r >= utf8.RuneSelf && unicode.Is(unicode.Mn, r) && len(buf) > 0:
+			// A combining accent: "Möngke" written with one is "mongke".
 		case (r == '.' || r == ',') && len(buf) > 0 && isDigit(buf[len(buf)-1]) && i+1 < len(text) && isDigit(text[i+1]):
 			if r == '.' {
 				buf = append(buf, '.')
@@ -73,6 +78,27 @@ func forEachWordBytes(text string, fn func([]byte)) {
 		i += size
 	}
 	flush()
+}
+
+// letterFolds are the letters without an accent to drop that are written
+// as other letters by people who type without them.
+var letterFolds = map[rune]string{'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i"}
+
+// appendFolded appends the lower-case letter r without its accents: "Möngke"
+// and "Erdoğan" are found as "Mongke" and "Erdogan", as people type them.
+func appendFolded(buf []byte, r rune) []byte {
+	if f, ok := letterFolds[r]; ok {
+		return append(buf, f...)
+	}
+	if r < 0x00C0 || r > 0x024F {
+		return utf8.AppendRune(buf, r) // not a Latin letter with an accent
+	}
+	for _, d := range norm.NFD.String(string(r)) {
+		if !unicode.Is(unicode.Mn, d) {
+			buf = utf8.AppendRune(buf, d)
+		}
+	}
+	return buf
 }
 
 // abbreviation returns the length of the capitals-and-periods abbreviation

@@ -34,8 +34,10 @@ var (
 	// with digits ("A320", "11-1-1").
 	reNameWord = regexp.MustCompile(`[\p{L}\p{N}](?:[\p{L}\p{N}'’&/.-]*[\p{L}\p{N}])?\.?`)
 	// rePercentQ and reMoneyQ say which unit a quantity question wants.
-	rePercentQ  = regexp.MustCompile(`(?i)\b(percent(age)?|pct|rate|share\s+of|how\s+much\s+of|stake|growth|inflation|ratio|grow|fall|drop|rise|jump|climb|down|up)\b`)
-	reMoneyQ    = regexp.MustCompile(`(?i)\b(pay(ing)?|paid|spend|cost|worth|price|offer(ing)?|bid(ding)?|money|cash|fine[ds]?|loan|lend|borrow|credit|deficit|surplus|tariffs?|dlrs?|dollars?|a\s+share|per\s+share|profit|loss|revenue|sales)\b`)
+	rePercentQ = regexp.MustCompile(`(?i)\b(percent(age)?|pct|rate|share\s+of|how\s+much\s+of|stake|growth|inflation|ratio|grow|fall|drop|rise|jump|climb|down|up)\b`)
+	reMoneyQ   = regexp.MustCompile(`(?i)\b(pay(ing)?|paid|spend|cost|worth|price|offer(ing)?|bid(ding)?|money|cash|fine[ds]?|loan|lend|borrow|credit|deficit|surplus|tariffs?|dlrs?|dollars?|a\s+share|per\s+share|profit|loss|revenue|sales)\b`)
+	// reUnitWord is a unit a quantity question names.
+	reUnitWord  = regexp.MustCompile(`\b(yen|marks|francs|lire|guilders|pesos|roubles|rupees|crowns|stg|sterling|tonnes|tons|barrels|bpd|ounces|bushels|shares|points|units)\b`)
 	reMonthWord = regexp.MustCompile(`(?i)^(jan(uary)?|feb(ruary)?|march|april|may|june|july|august|sept(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$`)
 	reOrgSuffix = regexp.MustCompile(`(?i)\b(corp|corporation|inc|co|ltd|plc|group|bank|bancorp|industries|holdings|ag|sa|nv|airlines?|network|systems|motors)\.?$`)
 	rePlaceLead = regexp.MustCompile(`(?i)\b(in|at|from|near|to|into|outside)\s*$`)
@@ -55,7 +57,14 @@ func (k questionKind) spans(s, question string) []span {
 			if insideAny(m, days) && !hasUnit(s[m[0]:m[1]]) {
 				continue // "March 3", "1987"
 			}
-			out = append(out, span{text: strings.TrimSpace(s[m[0]:m[1]]), start: m[0], end: m[1], fit: quantityFit(s[m[0]:m[1]], question)})
+			t := strings.TrimSpace(s[m[0]:m[1]])
+			if !strings.ContainsAny(t, "0123456789") && !hasUnit(strings.TrimLeft(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")) && partOf(s[m[1]:]) {
+				continue // "one third", "two of them": not an amount
+			}
+			if strings.EqualFold(t, "one") {
+				continue // "one" is a word far more often than an amount
+			}
+			out = append(out, span{text: t, start: m[0], end: m[1], fit: quantityFit(t, question)})
 		}
 	case cueTime:
 		for _, m := range reDay.FindAllStringIndex(s, -1) {
@@ -67,11 +76,11 @@ func (k questionKind) spans(s, question string) []span {
 			out = append(out, span{text: t, start: m[0], end: m[1], fit: fit})
 		}
 	case cuePerson, cuePlace, cueName:
-		out = k.names(s)
+		out = k.names(s, question)
 	}
 	kept := out[:0]
 	for _, sp := range out {
-		if saysAlready(sp.text, question) || (k.kind != cueQuantity && k.kind != cueTime && sharesSurname(sp.text, question)) {
+		if saysAlready(sp.text, question) || (k.kind != cueQuantity && k.kind != cueTime && sharesName(sp.text, question)) {
 			continue
 		}
 		kept = append(kept, sp)
@@ -81,7 +90,7 @@ func (k questionKind) spans(s, question string) []span {
 
 // names returns the runs of capitalised words of s: people, companies,
 // places and things with a name.
-func (k questionKind) names(s string) []span {
+func (k questionKind) names(s, question string) []span {
 	var out []span
 	words := reNameWord.FindAllStringIndex(s, -1)
 	for i := 0; i < len(words); i++ {
@@ -95,6 +104,9 @@ func (k questionKind) names(s string) []span {
 			gap := s[words[j][1]:words[j+1][0]]
 			if strings.TrimSpace(gap) != "" && gap != "-" {
 				break // a comma or a bracket ends the name
+			}
+			if cur := s[words[j][0]:words[j][1]]; strings.HasSuffix(cur, ".") && len(cur) > 2 && strings.Count(cur, ".") == 1 {
+				break // "Daiwa Securities America Inc. However": a sentence ends
 			}
 			if isNameWord(next) && !reMonthWord.MatchString(strings.TrimSuffix(next, ".")) {
 				j++
@@ -116,7 +128,7 @@ func (k questionKind) names(s string) []span {
 			}
 		}
 		i = j
-		if sp = trimName(k, s, sp); sp.text == "" {
+		if sp = trimName(k, s, question, sp); sp.text == "" {
 			continue
 		}
 		sp.fit = k.nameFit(s, sp)
@@ -148,7 +160,7 @@ var (
 // front, a possessive, a sentence's first word; it empties spans that
 // cannot be the answer: a ticker, "U.S.", a lone demonym, an institution
 // where a person is asked for.
-func trimName(k questionKind, s string, sp span) span {
+func trimName(k questionKind, s, question string, sp span) span {
 	words := strings.Fields(sp.text)
 	for len(words) > 1 && (nameTitles[strings.ToLower(strings.Trim(words[0], "."))] || strings.EqualFold(words[0], "U.S.") || (sp.start == 0 && isFunctionLike(words[0]))) {
 		words = words[1:]
@@ -162,6 +174,12 @@ func trimName(k questionKind, s string, sp span) span {
 				break
 			}
 		}
+	}
+	for len(words) > 1 && nameJoiners[words[0]] {
+		words = words[1:] // "President of Costa Rica" less its title
+	}
+	if len(words) == 1 && sp.start == 0 && isFunctionLike(words[0]) {
+		words = nil // "Trading in the shares…"
 	}
 	if len(words) > 0 {
 		last := &words[len(words)-1]
@@ -177,9 +195,11 @@ func trimName(k questionKind, s string, sp span) span {
 		t = ""
 	case reTicker.MatchString(t) && (inParens || strings.Contains(t, ".")):
 		t = ""
-	case k.kind == cuePerson && !k.org:
+	case k.kind == cuePerson:
+		// A person, or a company ("who agreed to buy American Motors?"),
+		// but not an agency, an exchange or a party unless asked for one.
 		for _, w := range words {
-			if institutionWords[strings.ToLower(w)] || reOrgSuffix.MatchString(w) {
+			if lw := strings.ToLower(w); institutionWords[lw] && !(k.org && strings.Contains(strings.ToLower(question), lw)) {
 				t = ""
 				break
 			}
@@ -202,12 +222,17 @@ func (k questionKind) nameFit(s string, sp span) float64 {
 	fit := 0.0
 	switch k.kind {
 	case cuePerson:
+		if n == 1 && sp.start == 0 && !reOrgSuffix.MatchString(sp.text) {
+			fit -= 0.2 // "Analysts said…": a sentence's first word is seldom the one
+		}
 		if k.org {
 			if reOrgSuffix.MatchString(sp.text) {
 				fit += 0.5
 			}
 		} else if n >= 2 && !reOrgSuffix.MatchString(sp.text) {
 			fit += 0.5 // "Rosie Barnes" rather than "Greenwich"
+		} else if reOrgSuffix.MatchString(sp.text) {
+			fit += 0.2 // a company may be the one who did it
 		}
 	case cuePlace:
 		if rePlaceLead.MatchString(s[:sp.start]) {
@@ -235,6 +260,15 @@ func quantityFit(a, question string) float64 {
 	if strings.ContainsAny(a, "0123456789") {
 		fit += 0.1 // "one" and "two" are as often words as amounts
 	}
+	if u := reUnitWord.FindString(strings.ToLower(question)); u != "" {
+		// "how much is the dollar worth in yen?": the amount in yen.
+		if strings.Contains(strings.ToLower(a), u) {
+			return fit + 0.8
+		}
+		if unitOf(u) == "money" && money {
+			return fit - 0.3 // another currency
+		}
+	}
 	switch {
 	case rePercentQ.MatchString(question) && pct:
 		fit += 0.5
@@ -259,6 +293,18 @@ func unitOf(a string) string {
 		return "money"
 	}
 	return ""
+}
+
+// partOf reports whether what follows a number word makes it a part, not
+// an amount: "one third", "two of the banks".
+func partOf(rest string) bool {
+	w := strings.ToLower(strings.TrimLeft(rest, " "))
+	for _, p := range []string{"of ", "third", "half", "quarter", "fifth", "tenth"} {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasUnit reports whether an amount names what it counts.
@@ -293,15 +339,25 @@ func saysAlready(t, question string) bool {
 	return words > 0 || strings.TrimSpace(t) == ""
 }
 
-// sharesSurname reports whether a name of several words ends in a word of
-// the question: "Yasuhiro Nakasone" is the question's "Nakasone".
-func sharesSurname(name, question string) bool {
-	words := strings.Fields(name)
-	if len(words) < 2 {
-		return false
+// sharesName reports whether a name holds a capitalised word of the
+// question: "Yasuhiro Nakasone" is the question's "Nakasone", "Chrysler
+// Fifth Avenue" a thing of its "Chrysler", neither the person asked for.
+func sharesName(name, question string) bool {
+	q := map[string]bool{}
+	for i, w := range strings.Fields(question) {
+		w = strings.Trim(w, `.,;:!?"'()“”’`)
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		if i > 0 && w != "" && unicode.IsUpper([]rune(w)[0]) && !isAcronym(w) {
+			q[strings.ToLower(w)] = true
+		}
 	}
-	last := strings.ToLower(strings.Trim(words[len(words)-1], ".,"))
-	return !reOrgSuffix.MatchString(last) && wordSet(question)[last]
+	for _, w := range strings.Fields(name) {
+		w = strings.ToLower(strings.Trim(w, ".,"))
+		if q[w] && !reOrgSuffix.MatchString(w) && !analysis.IsStopWord(w) {
+			return true
+		}
+	}
+	return false
 }
 
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' }
@@ -327,6 +383,40 @@ const (
 	orderWeight = 0.5
 )
 
+// reSubjectQ is a question that asks who did something ("who agreed to
+// buy…", "which bank is lending…"): its verb follows the asking words.
+var reSubjectQ = regexp.MustCompile(`(?i)^\s*(?:who|which(?:\s+[a-z-]+){1,2}?)\s+(?:(?:is|was|are|were|has|have|had|will|would|could|'s)\s+)?([a-z]+)`)
+
+// A name that stands just before the question's verb in the sentence is
+// its subject: subjectWeight more, when it ends within subjectReach bytes of
+// the verb.
+const (
+	subjectWeight = 0.5
+	subjectReach  = 60
+)
+
+// subjectEnd is where in s the verb of a who-did-it question first stands,
+// 0 when the question asks no such thing or s lacks the verb.
+func (k questionKind) subjectEnd(an *analysis.Analyzer, s, question string) int {
+	if k.kind != cuePerson {
+		return 0
+	}
+	m := reSubjectQ.FindStringSubmatch(question)
+	if m == nil || analysis.IsStopWord(strings.ToLower(m[1])) {
+		return 0 // "who did Reagan pick…" asks for the object
+	}
+	verb := an.Terms(nil, m[1])
+	if len(verb) != 1 {
+		return 0
+	}
+	for _, w := range reNameWord.FindAllStringIndex(s, -1) {
+		if t := an.Terms(nil, s[w[0]:w[1]]); len(t) == 1 && t[0] == verb[0] {
+			return w[0]
+		}
+	}
+	return 0
+}
+
 // shortFrom picks the short answer of s: the best fitting span, nearest
 // the words of the question it shares, or "" when s has none.
 func (k questionKind) shortFrom(an *analysis.Analyzer, s, question string, qTerms map[string]bool) (string, float64) {
@@ -344,6 +434,7 @@ func (k questionKind) shortFrom(an *analysis.Analyzer, s, question string, qTerm
 			}
 		}
 	}
+	subjectEnd := k.subjectEnd(an, s, question)
 	best, bestScore := "", 0.0
 	for i, sp := range spans {
 		d := len(s)
@@ -356,6 +447,9 @@ func (k questionKind) shortFrom(an *analysis.Analyzer, s, question string, qTerm
 		// Fit to the asked type counts most; then nearness to the
 		// question's words and order (news names its figure early).
 		score := sp.fit - nearWeight*float64(d)/float64(len(s)+1) - orderWeight*float64(i)/float64(len(spans))
+		if subjectEnd > 0 && sp.end <= subjectEnd && subjectEnd-sp.end < subjectReach {
+			score += subjectWeight // "Chrysler said it agreed to buy…" for "who agreed to buy…?"
+		}
 		if i == 0 || score > bestScore {
 			best, bestScore = sp.text, score
 		}

@@ -21,6 +21,10 @@ type Intent struct {
 	Soft bool
 	// Phrase is the text that set Period or Recent, as written.
 	Phrase string
+	// Month is the month word of "in February": the period holds the
+	// month after too, when its figures are reported, and the month is a
+	// word for the articles to match.
+	Month string
 	// Query is the question with the date words taken out, for retrieval.
 	Query string
 	// Invalid holds a date of the question that does not exist, such as
@@ -279,9 +283,26 @@ func (m *matcher) monthYear() bool {
 	}
 	y, _ := strconv.Atoi(m.group(loc, 3))
 	first := time.Date(y, monthNames[strings.ToLower(m.group(loc, 2))], 1, 0, 0, 0, 0, time.UTC)
-	m.set(first, first.AddDate(0, 1, -1), m.group(loc, 1))
-	m.take(loc[:2])
+	m.month(first, m.group(loc, 1), m.group(loc, 2), loc)
 	return true
+}
+
+// month applies the month starting at first, named word, with its lead
+// word. "in" or "during" a month says when something happened, and what
+// happens in a month is reported during it and in the month after
+// (February's figures come out in March): both are read, and the month
+// stays a word to match (Month). "since", "before"… open the month's
+// range.
+func (m *matcher) month(first time.Time, lead, word string, loc []int) {
+	switch strings.ToLower(lead) {
+	case "in", "during":
+		m.set(first, first.AddDate(0, 2, -1), "")
+		m.take(loc[:2])
+		m.in.Month = word
+	default:
+		m.set(first, first.AddDate(0, 1, -1), lead)
+		m.take(loc[:2])
+	}
 }
 
 // lastN reads "the past 3 days", "the last two weeks": N days, today
@@ -333,12 +354,12 @@ var softPhrases = map[string]bool{
 // Widen is a soft period with the days just before it that may also
 // answer: a week before a day or a week, a month before a month. The end
 // stays (a later day may be after the reference day); a day also takes the
-// two days after it, for a story reported late.
+// three days after it, for a story reported late (a Friday's, on Monday).
 func Widen(p Period) Period {
 	days := p.To.Sub(p.From).Hours() / 24
 	switch {
 	case days < 1:
-		return Period{From: p.From.AddDate(0, 0, -7), To: p.To.AddDate(0, 0, 2)}
+		return Period{From: p.From.AddDate(0, 0, -7), To: p.To.AddDate(0, 0, 3)}
 	case days <= 7:
 		return Period{From: p.From.AddDate(0, 0, -7), To: p.To}
 	default:
@@ -354,18 +375,7 @@ func (m *matcher) monthOnly() bool {
 		return false
 	}
 	first := latestMonth(monthNames[strings.TrimSuffix(strings.ToLower(m.group(loc, 2)), ".")], m.today)
-	lead := strings.ToLower(m.group(loc, 1))
-	if lead != "in" && lead != "during" {
-		m.set(first, first.AddDate(0, 1, -1), lead)
-		m.take(loc[:2])
-		return true
-	}
-	// "Brazil's trade surplus in February": what happened in a month is
-	// reported during it and in the month after (February's figures come
-	// out in March). Both are read, and the month stays a word to match.
-	m.set(first, first.AddDate(0, 2, -1), "")
-	m.take(loc[:2])
-	m.in.Query += " " + m.group(loc, 2)
+	m.month(first, m.group(loc, 1), m.group(loc, 2), loc)
 	return true
 }
 
