@@ -472,4 +472,3 @@ func hasRun(text, terms []string) bool {
 	}
 	return false
 }
-
