@@ -46,7 +46,11 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 		// "What happened in March?" lists the month's own articles.
 		in.Period.To = in.Period.From.AddDate(0, 1, -1)
 	}
-	return Question{Text: text, Query: query, Period: boundedBy(in.Period, known), Recent: in.Recent, Soft: in.Soft, DatePhrase: in.Phrase, Known: known}, nil
+	q := Question{Text: text, Query: query, Period: boundedBy(in.Period, known), Recent: in.Recent, Soft: in.Soft, DatePhrase: in.Phrase, Known: known}
+	if in.Month != "" && e.Searchable(in.Query) {
+		q.Month = in.Month
+	}
+	return q, nil
 }
 
 // sentences returns the sentences of text with white space collapsed.

@@ -3,6 +3,7 @@ package rag
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -58,6 +59,9 @@ func (e *Engine) retrieve(ctx context.Context, q Question, so retrieve.Options) 
 	} else {
 		if r.res, err = e.retriever.Search(ctx, q.Query, so); err != nil {
 			return r, err
+		}
+		if q.Month != "" {
+			r.res.Passages = ofMonth(r.res.Passages, q.Period.From, q.Month)
 		}
 		if q.Period.IsZero() || retrieve.BestCoverage(r.res.Passages) >= answer.DefaultMinCoverage {
 			return r, nil
@@ -135,4 +139,19 @@ func (r retrieval) notes(q Question) []string {
 		notes = append(notes, "The embedding service is unavailable, so only keyword search was used.")
 	}
 	return notes
+}
+
+// ofMonth keeps the passages of the month that starts at first, and those
+// of later days that name the month: "Brazil's trade surplus in February"
+// is read in February's articles and in March's reports of February.
+func ofMonth(passages []retrieve.Passage, first time.Time, month string) []Passage {
+	end := first.AddDate(0, 1, 0)
+	name := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(month) + `\b`)
+	var out []Passage
+	for _, p := range passages {
+		if p.Date.Before(end) || name.MatchString(p.Text) || name.MatchString(p.Title) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

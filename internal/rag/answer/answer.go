@@ -26,6 +26,10 @@ type Question struct {
 	Recent     bool
 	Soft       bool
 	DatePhrase string
+	// Month is the month word of "in February": Period holds the month
+	// after it too, whose articles count only where they name the month
+	// (February's figures, reported in March).
+	Month string
 	// Known is the last day whose articles may be read: the reference day
 	// when one was given (a replay of the past sees what was known then),
 	// zero for no limit. Period never reaches past it.
