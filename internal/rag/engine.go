@@ -156,6 +156,9 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 		a.Period = Period{To: q.Known}
 	}
 	a.Note = strings.Join(append(r.notes(q), noteIf(a.Note)...), " ")
+	if !a.Found && notEnglish(question) {
+		a.Note = strings.TrimSpace(a.Note + " " + NotEnglishNote)
+	}
 	a.Took = time.Since(start)
 	return a, nil
 }

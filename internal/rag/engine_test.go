@@ -92,6 +92,31 @@ func TestQuestionsWithoutWordsAreNotAnswered(t *testing.T) {
 	}
 }
 
+// TestQuestionsInAnotherLanguage: the index is English; a refusal of a
+// question in another language says so, one of English keywords does not.
+func TestQuestionsInAnotherLanguage(t *testing.T) {
+	eng := newsEngine(t)
+	tests := []struct {
+		question string
+		note     bool
+	}{
+		{"Wer ist der neue Vorsitzende von Hercules?", true},
+		{"¿Cuánto ofreció TWA por las acciones de USAir?", true},
+		{"Что сказал Путин о торговле?", true},
+		{"Gary Hart presidential race dropout", false},
+		{"Who won the Tour de France?", false},
+	}
+	for _, tt := range tests {
+		a, err := eng.Ask(context.Background(), tt.question, rag.AskOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Found || strings.Contains(a.Note, rag.NotEnglishNote) != tt.note {
+			t.Errorf("%q: found %v, note %q; want the English note: %v", tt.question, a.Found, a.Note, tt.note)
+		}
+	}
+}
+
 func TestAskWhatHappenedOnADay(t *testing.T) {
 	eng := newsEngine(t)
 	a, err := eng.Ask(context.Background(), "What happened on February 5, 2026?", rag.AskOptions{})

@@ -3,6 +3,7 @@ package rag
 import (
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/herald-news/herald/internal/rag/analysis"
 	"github.com/herald-news/herald/internal/rag/dates"
@@ -78,3 +79,37 @@ func knownBy(p Period, known time.Time) Period {
 	}
 	return p
 }
+
+// NotEnglishNote is added to a refusal of a question that does not read as
+// English: the index and its analysis are English.
+const NotEnglishNote = "Herald reads questions in English: asked in English, this may find an answer."
+
+// notEnglish reports whether a question is likely in another language:
+// written in another script, or holding no English stop word ("the",
+// "did", "what"…) but a function word of another language ("der", "las").
+// A list of keywords ("Bundesbank March 1987") is English enough.
+func notEnglish(text string) bool {
+	for _, r := range text {
+		if unicode.IsLetter(r) && !unicode.Is(unicode.Latin, r) {
+			return true
+		}
+	}
+	words, stop, foreign := 0, 0, 0
+	analysis.ForEachWord(text, func(w string) {
+		words++
+		switch {
+		case analysis.IsStopWord(w):
+			stop++
+		case foreignWords[w]:
+			foreign++
+		}
+	})
+	return words >= 3 && stop == 0 && foreign > 0
+}
+
+// foreignWords are function words of the languages users most often ask in
+// besides English.
+var foreignWords = map[string]bool{"der": true, "die": true, "das": true, "und": true, "ist": true, "von": true, "wer": true,
+	"wie": true, "el": true, "los": true, "las": true, "por": true, "para": true, "que": true, "quien": true, "cuanto": true,
+	"le": true, "les": true, "et": true, "est": true, "une": true, "qui": true, "des": true, "du": true, "il": true,
+	"di": true, "che": true, "chi": true, "della": true, "em": true, "os": true, "quem": true}
