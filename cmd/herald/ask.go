@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -65,6 +66,14 @@ func (a *app) ask(ctx context.Context, args []string) error {
 		}
 	}
 	ans, err := eng.Ask(ctx, question, opts)
+	var qe *rag.QuestionError
+	if errors.As(err, &qe) && qf.json {
+		// A refused question is still an answer in the JSON asked for,
+		// as a line of "ask -" is; the exit status says it failed.
+		if werr := writeJSON(a.stdout, map[string]string{"question": question, "error": qe.Error()}); werr != nil {
+			return werr
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -167,6 +167,17 @@ func TestSeedsEndToEnd(t *testing.T) {
 	}
 }
 
+// TestAskJSONRefusesInJSON: a question the engine refuses still gets JSON
+// on stdout (with "error"), besides the message and exit status.
+func TestAskJSONRefusesInJSON(t *testing.T) {
+	c := isolate(t)
+	code, out, errOut := c.run("", "ask", "--json", "What happened on February 30?")
+	var got map[string]string
+	if code == 0 || json.Unmarshal([]byte(out), &got) != nil || got["error"] != `"February 30" is not a valid date` || !strings.Contains(errOut, "February 30") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 func TestAskReadsQuestionsFromStdin(t *testing.T) {
 	c := isolate(t)
 	stdin := "How much trade did Russia and China do?\n\nWhat is the capital of Peru?\n" + strings.Repeat("y", 5000) + "\n"

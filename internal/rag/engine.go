@@ -143,7 +143,11 @@ func (e *Engine) Ask(ctx context.Context, question string, opts AskOptions) (Ans
 		return Answer{}, fmt.Errorf("answering: %w", err)
 	}
 	a.Question, a.Period = question, q.Period
-	a.Coverage = retrieve.BestCoverage(r.res.Passages)
+	if len(r.res.Terms) > 0 {
+		// A question with no words of its own ("what happened
+		// yesterday?") has no weight for a passage to cover.
+		a.Coverage = retrieve.BestCoverage(r.res.Passages)
+	}
 	// The period is what was searched: none for passages that mention the
 	// date, the wider one when a soft period was widened, and the as-of
 	// day's bound when the question gave no dates.
