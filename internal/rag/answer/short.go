@@ -409,9 +409,21 @@ func (k questionKind) subjectEnd(an *analysis.Analyzer, s, question string) int 
 	if len(verb) != 1 {
 		return 0
 	}
-	for _, w := range reNameWord.FindAllStringIndex(s, -1) {
-		if t := an.Terms(nil, s[w[0]:w[1]]); len(t) == 1 && t[0] == verb[0] {
+	// The word the question puts after its verb must follow it in s too:
+	// "agreed to buy", not "agreed to forgive".
+	next := an.Terms(nil, question[len(m[0]):])
+	words := reNameWord.FindAllStringIndex(s, -1)
+	for i, w := range words {
+		if t := an.Terms(nil, s[w[0]:w[1]]); len(t) != 1 || t[0] != verb[0] {
+			continue
+		}
+		if len(next) == 0 {
 			return w[0]
+		}
+		for _, after := range words[i+1 : min(len(words), i+4)] {
+			if t := an.Terms(nil, s[after[0]:after[1]]); len(t) == 1 && t[0] == next[0] {
+				return w[0]
+			}
 		}
 	}
 	return 0
