@@ -12,10 +12,11 @@ import (
 
 // TestNewsRegression asks every question of reuters-qa (263, each as of
 // its day) and fails when a figure falls below its floor: a little under
-// what the landed code measures (herald eval news gives answerable 0.848
-// contains / 0.508 short / 0.884 cited / 1.000 answered, latest 0.724
-// with 0.138 stale, paraphrase 0.625, plain 0.936 / 0.962, unanswerable
-// 0.923 refused, no citation after as_of).
+// what the landed code measures (herald eval news gives answerable
+// 0.872–0.880 contains / 0.53 short / 0.900–0.904 cited / 1.000 answered,
+// latest 0.724–0.759 with 0.103 stale, paraphrase 0.667, plain 0.936 /
+// 0.962, unanswerable 0.923 refused, no citation after as_of; runs differ
+// by a question or two, ties among equal scores).
 func TestNewsRegression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("263 news questions (-short)")
@@ -38,7 +39,7 @@ func TestNewsRegression(t *testing.T) {
 	for _, f := range []struct {
 		kind           string
 		contains, cite float64
-	}{{"answerable", 0.82, 0.86}, {"latest", 0.69, 0.72}, {"paraphrase", 0.58, 0.58}, {"plain", 0.90, 0.93}} {
+	}{{"answerable", 0.85, 0.88}, {"latest", 0.69, 0.72}, {"paraphrase", 0.62, 0.62}, {"plain", 0.91, 0.93}} {
 		k := rep.Kind(f.kind)
 		if k.Contains < f.contains || k.Cited < f.cite {
 			t.Errorf("%s: contains %.3f (floor %.2f), cited %.3f (floor %.2f)", f.kind, k.Contains, f.contains, k.Cited, f.cite)

@@ -77,6 +77,13 @@ const (
 	shortWords   = 5
 	// fragmentPenalty for a table row or a heading.
 	fragmentPenalty = 0.2
+	// titleContextWeight of the coverage one of the first leadSentences
+	// of an article gains with its title. On reuters-qa dev 0.6 / 0.8 / 1
+	// lift answers that contain the gold from 0.852 to 0.860 / 0.872 /
+	// 0.876 and gold citations from 0.888 to 0.896 / 0.900 / 0.900; SQuAD's
+	// whole answer from 0.835 to 0.837 (0.8 and 1).
+	titleContextWeight = 1.0
+	leadSentences      = 2
 )
 
 // recentSentenceWeight is what a sentence of the newest passage read gains
@@ -181,6 +188,8 @@ func (e *Extractive) candidates(q Question, passages []retrieve.Passage) []candi
 		}
 		var prev []string
 		prevEnd := 0
+		titleTerms := e.analyzer.Terms(nil, p.Title)
+		lead := p.ChunkID == corpus.ChunkID(p.ArticleID, 0)
 		for i, sp := range corpus.SplitSentences(p.Text) {
 			text := strings.Join(strings.Fields(p.Text[sp.Start:sp.End]), " ")
 			if isQuestion(text) {
@@ -200,6 +209,13 @@ func (e *Extractive) candidates(q Question, passages []retrieve.Passage) []candi
 				// sentence before: count that sentence's words too.
 				joint := retrieve.Coverage(weights, append(prev, terms...))
 				c.score += anaphorWeight * (joint - c.coverage)
+			}
+			if lead && i < leadSentences && c.coverage > 0 {
+				// A story's lead sentences spell out its headline: read
+				// with it ("CHILEAN GDP UP 5.7 PCT IN 1986" over "chile's
+				// gross domestic product rose 5.7 pct last year").
+				joint := retrieve.Coverage(weights, append(slices.Clone(titleTerms), terms...))
+				c.score += titleContextWeight * (joint - c.coverage)
 			}
 			prev = terms
 			if q.Recent {
