@@ -11,7 +11,8 @@ import (
 )
 
 // TestConformance runs the store of record's conformance suite against the
-// embedded archive, in memory and through a snapshot.
+// embedded archive in memory. (Snapshots have tests of their own in
+// snapshot_test.go; the suite does not yet run through one.)
 func TestConformance(t *testing.T) {
 	t.Run("in memory", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T, emb embed.Embedder, words int) store.Archive {
