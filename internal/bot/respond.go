@@ -88,6 +88,19 @@ const streamEvery = time.Second
 // editTimeout bounds the edit or followups that carry a deferred answer.
 const editTimeout = 30 * time.Second
 
+// deliveryGrace is how long past its answer's deadline a reply may still
+// be delivered (a 429 shorter than that is waited out): an interaction
+// ends within its answer timeout, the await grace and this.
+const deliveryGrace = 5 * time.Second
+
+// deliveryContext bounds the delivery of a reply whose writing had until
+// answerBy: up to deliveryGrace past it (never under deliveryGrace from
+// now, so that a late apology still goes), and never over editTimeout.
+func deliveryContext(answerBy time.Time) (context.Context, context.CancelFunc) {
+	window := min(editTimeout, max(time.Until(answerBy)+deliveryGrace, deliveryGrace))
+	return context.WithTimeout(context.Background(), window)
+}
+
 // interactionOut delivers replies to an interaction: the answer itself
 // when it is ready within FastReply, else a deferral (so that Discord's 3 s
 // deadline is always met) and an edit, with overflow in followups.
@@ -130,7 +143,7 @@ func (o *interactionOut) hasResponded() bool {
 func (o *interactionOut) refuse(r reply) reply {
 	o.setPrivate(true)
 	if o.hasResponded() {
-		return o.finish(r)
+		return o.finish(r, time.Now())
 	}
 	return o.sendFirst(r)
 }
@@ -180,7 +193,8 @@ func (o *interactionOut) deliver(j job) reply {
 		r.outcome, r.detail = outcomeExpired, "the answer came too late for the interaction token"
 		return r
 	}
-	return o.finish(r)
+	answerBy, _ := ctx.Deadline()
+	return o.finish(r, answerBy)
 }
 
 // await waits for a job's reply, or gives it up for an apology once its
@@ -200,9 +214,10 @@ func (b *Bot) await(ctx context.Context, done <-chan reply) reply {
 	}
 }
 
-// finish puts r into the deferred response, overflow in followups.
-func (o *interactionOut) finish(r reply) reply {
-	ctx, cancel := context.WithTimeout(context.Background(), editTimeout)
+// finish puts r into the deferred response, overflow in followups, within
+// the delivery window of an answer due by answerBy.
+func (o *interactionOut) finish(r reply, answerBy time.Time) reply {
+	ctx, cancel := deliveryContext(answerBy)
 	defer cancel()
 	if err := o.edit(ctx, r, true); err != nil {
 		o.b.metrics.errors.WithLabelValues("discord").Inc()

@@ -189,6 +189,36 @@ func TestA429ThatNeverEndsOnInteractions(t *testing.T) {
 	}
 }
 
+// TestAnInteractionEndsNearItsAnswerTimeout: edits refused with a 429 that
+// keeps extending are tried only until the answer's deadline and the
+// delivery grace, not for a fresh edit window after it.
+func TestAnInteractionEndsNearItsAnswerTimeout(t *testing.T) {
+	t.Parallel() // waits on the clock
+	h := start(t, func(o *Options) {
+		o.FastReply = 10 * time.Millisecond
+		o.AnswerTimeout = 4 * time.Second
+		o.Engine = slowEngine{o.Engine, 3 * time.Second}
+	})
+	h.fake.Block(func(r discordtest.Request) bool { return r.Method == "PATCH" }, 2*time.Second)
+	asked := time.Now()
+	tok := h.slash(member("1", false), "ask", str("question", "How much trade did Russia and China do?"))
+	if cb := h.callback(tok); cb.Status != 204 {
+		t.Fatalf("deferral refused: %d", cb.Status)
+	}
+	line := h.requestLine("ask", 1)
+	took := time.Since(asked)
+	// The answer is due by 4 s; its delivery may go on 5 s past that.
+	if limit := 4*time.Second + deliveryGrace + time.Second; took > limit {
+		t.Errorf("the interaction ended after %v, past %v: %s", took, limit, line)
+	}
+	if !strings.Contains(line, "outcome=undelivered") {
+		t.Errorf("log line %q", line)
+	}
+	if n := h.bot.gate.inUse(); n != 0 {
+		t.Errorf("%d slots held", n)
+	}
+}
+
 // TestOutcomesAndLatenciesAreTrue: a reply that was not delivered is never
 // logged or counted as answered, and quick replies report the time they
 // took.
