@@ -492,6 +492,32 @@ func TestARestartedBotAnswersInItsOldThreads(t *testing.T) {
 
 // TestNoThreadBeforeAdmission: a mention that is refused (rate limit,
 // busy, draining) gets its refusal in the channel, and no thread.
+// TestNoThreadWhileDraining: a mention that comes while the bot shuts down
+// is told to ask again, in the channel, and starts no thread.
+func TestNoThreadWhileDraining(t *testing.T) {
+	h := start(t, nil)
+	h.fake.AddChannel(&discordgo.Channel{ID: channel, Type: discordgo.ChannelTypeGuildText, GuildID: guild})
+	h.bot.draining.Store(true)
+	defer h.bot.draining.Store(false)
+	h.fake.Post(&discordgo.Message{ID: h.fake.ID(), ChannelID: channel, GuildID: guild, Author: &discordgo.User{ID: "7"},
+		Content: "<@" + h.fake.BotID + "> How much trade did Russia and China do?"})
+	if line := h.requestLine("mention", 1); !strings.Contains(line, "outcome=draining") {
+		t.Errorf("log line %q", line)
+	}
+	told := false
+	for _, r := range h.fake.Requests() {
+		if strings.HasSuffix(r.Path, "/threads") {
+			t.Errorf("a thread was started while draining: %s", r.Path)
+		}
+		if r.Path == "/channels/"+channel+"/messages" && strings.Contains(r.Message().Text(), "restarting") {
+			told = true
+		}
+	}
+	if !told {
+		t.Error("the asker was not told to ask again")
+	}
+}
+
 func TestNoThreadBeforeAdmission(t *testing.T) {
 	release := make(chan struct{})
 	h := start(t, func(o *Options) {
