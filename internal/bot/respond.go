@@ -88,17 +88,14 @@ const streamEvery = time.Second
 // editTimeout bounds the edit or followups that carry a deferred answer.
 const editTimeout = 30 * time.Second
 
-// deliveryGrace is how long past its answer's deadline a reply may still
-// be delivered (a 429 shorter than that is waited out): an interaction
-// ends within its answer timeout, the await grace and this.
-const deliveryGrace = 5 * time.Second
+// minDelivery is the least time a reply is given to be delivered, even
+// past its request's deadline (an apology for an answer that overran).
+const minDelivery = time.Second
 
-// deliveryContext bounds the delivery of a reply whose writing had until
-// answerBy: up to deliveryGrace past it (never under deliveryGrace from
-// now, so that a late apology still goes), and never over editTimeout.
-func deliveryContext(answerBy time.Time) (context.Context, context.CancelFunc) {
-	window := min(editTimeout, max(time.Until(answerBy)+deliveryGrace, deliveryGrace))
-	return context.WithTimeout(context.Background(), window)
+// deliveryContext bounds the delivery of a reply due by end, the request's
+// deadline: at least minDelivery, at most editTimeout.
+func deliveryContext(end time.Time) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), min(editTimeout, max(time.Until(end), minDelivery)))
 }
 
 // interactionOut delivers replies to an interaction: the answer itself
@@ -163,7 +160,11 @@ func (o *interactionOut) deliver(j job) reply {
 	o.setPrivate(j.private)
 	var pr progress
 	stream := func(partial string) { pr.show(o, partial) }
-	ctx, cancel := context.WithTimeout(b.ctx, min(j.timeout, tokenLife-time.Minute))
+	// The whole request ends within its timeout, as a message's does: the
+	// work stops sendReserve before, to leave time for the edit.
+	timeout := min(j.timeout, tokenLife-time.Minute)
+	end := time.Now().Add(timeout)
+	ctx, cancel := context.WithDeadline(b.ctx, end.Add(-min(sendReserve, timeout/4)))
 	defer cancel()
 	done := make(chan reply, 1)
 	go func() { done <- b.work(ctx, c.command, j, stream) }()
@@ -193,8 +194,7 @@ func (o *interactionOut) deliver(j job) reply {
 		r.outcome, r.detail = outcomeExpired, "the answer came too late for the interaction token"
 		return r
 	}
-	answerBy, _ := ctx.Deadline()
-	return o.finish(r, answerBy)
+	return o.finish(r, end)
 }
 
 // await waits for a job's reply, or gives it up for an apology once its
@@ -214,10 +214,9 @@ func (b *Bot) await(ctx context.Context, done <-chan reply) reply {
 	}
 }
 
-// finish puts r into the deferred response, overflow in followups, within
-// the delivery window of an answer due by answerBy.
-func (o *interactionOut) finish(r reply, answerBy time.Time) reply {
-	ctx, cancel := deliveryContext(answerBy)
+// finish puts r into the deferred response, overflow in followups, by end.
+func (o *interactionOut) finish(r reply, end time.Time) reply {
+	ctx, cancel := deliveryContext(end)
 	defer cancel()
 	if err := o.edit(ctx, r, true); err != nil {
 		o.b.metrics.errors.WithLabelValues("discord").Inc()
