@@ -151,23 +151,22 @@ func (d *Desk) Unfollow(guild, channel, topic string) int {
 func (d *Desk) Follows(guild string) []Follow {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []Follow
-	for _, f := range d.book.Follows {
-		if f.GuildID == guild {
-			out = append(out, f)
-		}
-	}
-	return out
+	return ofGuild(d.book.Follows, guild, func(f Follow) string { return f.GuildID })
 }
 
 // Digests lists a server's digests.
 func (d *Desk) Digests(guild string) []Digest {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []Digest
-	for _, g := range d.book.Digests {
-		if g.GuildID == guild {
-			out = append(out, g)
+	return ofGuild(d.book.Digests, guild, func(g Digest) string { return g.GuildID })
+}
+
+// ofGuild is the items of one server, in order.
+func ofGuild[T any](items []T, guild string, guildOf func(T) string) []T {
+	var out []T
+	for _, it := range items {
+		if guildOf(it) == guild {
+			out = append(out, it)
 		}
 	}
 	return out

@@ -142,13 +142,14 @@ func (e *Extractive) Answer(ctx context.Context, q Question, passages []retrieve
 		}
 		return a, nil
 	}
-	cands := e.candidates(q, passages)
+	cue := questionCue(q.Text)
+	cands := e.candidates(q, cue, passages)
 	if len(cands) == 0 || cands[0].coverage == 0 {
 		return NotCovered(q.Text, passages), nil
 	}
 	chosen := e.choose(cands)
 	a := render(q, chosen)
-	e.shorten(&a, q, chosen)
+	e.shorten(&a, q, cue, chosen)
 	switch {
 	case best < PartialCoverage:
 		a.Note = PartialMatchNote
@@ -174,9 +175,8 @@ func (e *Extractive) leads(q Question, passages []retrieve.Passage) Answer {
 }
 
 // candidates scores every sentence of the first passages, best first.
-func (e *Extractive) candidates(q Question, passages []retrieve.Passage) []candidate {
+func (e *Extractive) candidates(q Question, cue questionKind, passages []retrieve.Passage) []candidate {
 	weights := q.weights()
-	cue := questionCue(q.Text)
 	newest := newestRead(passages[:min(len(passages), e.Passages)], e.MinCoverage/2)
 	var cands []candidate
 	for rank, p := range passages {
@@ -294,8 +294,7 @@ func render(q Question, chosen []candidate) Answer {
 // the short answer says its date, and an earlier value another chosen
 // sentence gives, with its date ("150 dlrs on 1987-03-23 [1], earlier
 // 145 dlrs on 1987-03-10 [2]").
-func (e *Extractive) shorten(a *Answer, q Question, chosen []candidate) {
-	cue := questionCue(q.Text)
+func (e *Extractive) shorten(a *Answer, q Question, cue questionKind, chosen []candidate) {
 	if cue.kind == cueNone || cue.kind == cueReason {
 		return
 	}
