@@ -44,21 +44,22 @@ const monthRE = `(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 const leadRE = `(?:(since|after|from|before|until|till|by|on|in|during|of|for)\s+)?(?:the\s+)?`
 
 var (
-	reISORange   = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|to|and|until|through|–|—)\s*(\d{4}-\d{1,2}-\d{1,2})\b`)
-	reAnyISO     = regexp.MustCompile(`\b\d{4}-\d{1,2}-\d{1,2}\b`)
-	reISO        = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{4}-\d{1,2}-\d{1,2})\b`)
-	reMonthDay   = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
-	reDayMonth   = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?` + monthRE + `(?:,?\s+(\d{4}))?\b`)
-	reMonthYear  = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `,?\s+(\d{4})\b`)
-	reMonthOnly  = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+` + monthRE + `\b`)
-	reYear       = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+(\d{4})\b`)
-	reNextWord   = regexp.MustCompile(`^\s+([a-z]+)`)
-	reFourDigits = regexp.MustCompile(`\b\d{4}\b`)
-	reRangeLead  = regexp.MustCompile(`(?i)\b(from|between)\s+`)
-	reLastN      = regexp.MustCompile(`(?i)\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d{1,3}|two|three|four|five|six|seven|ten)\s+(day|week|month|year)s?\b`)
-	reRelative   = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
-	reAsOfToday  = regexp.MustCompile(`(?i)\bas\s+of\s+(?:today|now)\b`)
-	reRecent     = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days|so\s+far|to\s+date|at\s+present|presently|at\s+the\s+moment|at\s+this\s+point|as\s+things\s+stand|current|now|still)\b`)
+	reISORange    = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|to|and|until|through|–|—)\s*(\d{4}-\d{1,2}-\d{1,2})\b`)
+	reAnyISO      = regexp.MustCompile(`\b\d{4}-\d{1,2}-\d{1,2}\b`)
+	reISO         = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{4}-\d{1,2}-\d{1,2})\b`)
+	reMonthDay    = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
+	reDayMonth    = regexp.MustCompile(`(?i)\b` + leadRE + `(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?` + monthRE + `(?:,?\s+(\d{4}))?\b`)
+	reMonthYear   = regexp.MustCompile(`(?i)\b` + leadRE + monthRE + `,?\s+(\d{4})\b`)
+	reMonthOnly   = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+` + monthRE + `\b`)
+	reYear        = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+(\d{4})\b`)
+	reNextWord    = regexp.MustCompile(`^\s+([a-z]+)`)
+	reFourDigits  = regexp.MustCompile(`\b\d{4}\b`)
+	reRangeLead   = regexp.MustCompile(`(?i)\b(from|between)\s+`)
+	reLastN       = regexp.MustCompile(`(?i)\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d{1,3}|two|three|four|five|six|seven|ten)\s+(day|week|month|year)s?\b`)
+	reRelative    = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
+	reAccountNext = regexp.MustCompile(`(?i)^\s+accounts?\b`)
+	reAsOfToday   = regexp.MustCompile(`(?i)\bas\s+of\s+(?:today|now)\b`)
+	reRecent      = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days|so\s+far|to\s+date|at\s+present|presently|at\s+the\s+moment|at\s+this\s+point|as\s+things\s+stand|current|now|still)\b`)
 )
 
 // yearFollowers are lower-case words that may follow a year ("in 1987 the
@@ -146,9 +147,13 @@ func ParseIntent(question string, now time.Time) Intent {
 			}
 		}
 	}
-	if m := reRecent.FindStringIndex(in.Query); m != nil {
+	for _, m := range reRecent.FindAllStringIndex(in.Query, -1) {
+		if f := strings.Fields(in.Query[m[0]:m[1]]); strings.EqualFold(f[len(f)-1], "current") && reAccountNext.MatchString(in.Query[m[1]:]) {
+			continue // "the current account deficit" is a figure, not a cue
+		}
 		in.Recent = true
 		take(m)
+		break
 	}
 	in.Query = strings.Join(strings.Fields(in.Query), " ")
 	return in

@@ -57,6 +57,8 @@ func TestParseIntent(t *testing.T) {
 		{"What happened on 2026-13-45?", "", "", false, "What happened on 2026-13-45?"},
 		// A month's events are reported during it and in the month after:
 		// both are read, and the month stays a word to match.
+		{"What is the current account deficit?", "", "", false, "What is the current account deficit?"},
+		{"What is the current offer for Piedmont?", "", "", true, "What is offer for Piedmont?"},
 		{"Did prices fall in May or June?", "2025-05-01", "2025-06-30", false, "Did prices fall or June?"},
 		{"How large was the trade surplus in December?", "2025-12-01", "2026-01-31", false, "How large was the trade surplus ?"},
 		{"What was said before March?", "", "2025-02-28", false, "What was said ?"},
