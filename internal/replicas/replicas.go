@@ -44,8 +44,8 @@ var (
 	_ llm.Ledger      = (*State)(nil)
 )
 
-// keyID is the object that holds the user-hashing key.
-var keyID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("herald feedback key")).String()
+// keyPrefix begins the description that holds the user-hashing key.
+const keyPrefix = "Herald's user-hashing key: "
 
 func prop(name, dataType, tokenization string, filterable bool) *models.Property {
 	no := false
@@ -85,44 +85,51 @@ func Open(ctx context.Context, archive *weaviate.Archive) (*State, error) {
 	return s, nil
 }
 
-// readKey reads the user-hashing key, making it when there is none. Two
-// replicas that start at once make one: the second's create is refused,
-// and it reads the first's.
+// readKey reads the user-hashing key, making it when there is none. The
+// key is kept in the description of a collection of its own, because
+// Weaviate creates a collection once (its schema goes through Raft): of
+// two replicas that start at once, one makes the key and the other reads
+// it. An object under a fixed ID would not do: two creates of one ID both
+// succeed, the last winning, and each replica would keep its own key.
 func (s *State) readKey(ctx context.Context) ([]byte, error) {
-	for try := 0; try < 2; try++ {
-		var found string
-		err := s.archive.Do(ctx, false, func(ctx context.Context, c *wv.Client, level string) error {
-			objs, err := c.Data().ObjectsGetter().WithClassName(s.feedback).WithID(keyID).WithConsistencyLevel(level).Do(ctx)
-			if notFound(err) {
-				return nil
-			}
-			if err == nil && len(objs) > 0 {
-				p, _ := objs[0].Properties.(map[string]any)
-				found, _ = p["key"].(string)
-			}
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading the feedback key: %w", err)
-		}
-		if key, err := hex.DecodeString(found); err == nil && len(key) >= 32 {
-			return key, nil
-		}
-		key := make([]byte, 32)
-		rand.Read(key)
-		err = s.archive.Do(ctx, true, func(ctx context.Context, c *wv.Client, level string) error {
-			_, err := c.Data().Creator().WithClassName(s.feedback).WithID(keyID).
-				WithProperties(map[string]any{"key": hex.EncodeToString(key)}).WithConsistencyLevel(level).Do(ctx)
-			return err
-		})
+	name := s.archive.Collection("FeedbackKey")
+	key := make([]byte, 32)
+	rand.Read(key)
+	var found string
+	err := s.archive.Do(ctx, true, func(ctx context.Context, c *wv.Client, _ string) error {
+		class, err := c.Schema().ClassGetter().WithClassName(name).Do(ctx)
 		if err == nil {
-			return key, nil
+			found = class.Description
+			return nil
+		}
+		if !notFound(err) {
+			return err
+		}
+		err = c.Schema().ClassCreator().WithClass(&models.Class{
+			Class: name, Description: keyPrefix + hex.EncodeToString(key),
+			Vectorizer: "none", VectorIndexConfig: map[string]any{"skip": true},
+		}).Do(ctx)
+		if err == nil {
+			found = keyPrefix + hex.EncodeToString(key)
+			return nil
 		}
 		if !exists(err) {
-			return nil, fmt.Errorf("saving the feedback key: %w", err)
+			return err
 		}
+		class, err = c.Schema().ClassGetter().WithClassName(name).Do(ctx) // the other replica's
+		if err == nil {
+			found = class.Description
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the feedback key from the collection %s: %w", name, err)
 	}
-	return nil, fmt.Errorf("reading the feedback key: another replica's key cannot be read")
+	key, err = hex.DecodeString(strings.TrimPrefix(found, keyPrefix))
+	if err != nil || len(key) < 32 || !strings.HasPrefix(found, keyPrefix) {
+		return nil, fmt.Errorf("reading the feedback key: the description of the collection %s is not a key", name)
+	}
+	return key, nil
 }
 
 // UserHash is a keyed hash of a user ID, the same on every replica.
