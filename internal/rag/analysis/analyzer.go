@@ -21,14 +21,14 @@ const IndexName = "words-stop-demonyms-snowball-en-v4"
 // is safe for concurrent use.
 type Analyzer struct {
 	mu    sync.RWMutex
-	stems map[string]string
+	terms map[string]string // word → term, "" for a stop word
 	// fold, when set, replaces words before stemming (demonyms).
 	fold map[string]string
 }
 
 // New returns the plain analyzer, which folds no demonyms (the local
 // embedder's: its vectors stay as they were).
-func New() *Analyzer { return &Analyzer{stems: make(map[string]string, 1<<14)} }
+func New() *Analyzer { return &Analyzer{terms: make(map[string]string, 1<<14)} }
 
 // NewIndex returns the analyzer of the lexical index and of questions,
 // which also folds demonyms into their country ("Russian" → "russia"), so
@@ -43,36 +43,47 @@ func NewIndex() *Analyzer {
 // Terms appends the index terms of text to dst.
 func (an *Analyzer) Terms(dst []string, text string) []string {
 	ForEachWord(text, func(w string) {
-		if stopWords[w] {
-			return
-		}
-		if t := an.stem(w); t != "" {
+		if t := an.term(w); t != "" {
 			dst = append(dst, t)
 		}
 	})
 	return dst
 }
 
-func (an *Analyzer) stem(w string) string {
+// term is a word's index term, "" for a stop word. Terms are cached by
+// word (one lookup for the stop list, the folding and the stem), except
+// for numbers and words of one or two letters, which cost less to make
+// than to look up in a large cache.
+func (an *Analyzer) term(w string) string {
+	if len(w) <= 2 || isNumeric(w) {
+		return an.makeTerm(w)
+	}
+	an.mu.RLock()
+	t, ok := an.terms[w]
+	an.mu.RUnlock()
+	if ok {
+		return t
+	}
+	t = an.makeTerm(w)
+	an.mu.Lock()
+	if len(an.terms) < 1<<20 {
+		an.terms[w] = t
+	}
+	an.mu.Unlock()
+	return t
+}
+
+func (an *Analyzer) makeTerm(w string) string {
+	if stopWords[w] {
+		return ""
+	}
 	if f, ok := an.fold[w]; ok {
 		w = f
 	}
-	an.mu.RLock()
-	s, ok := an.stems[w]
-	an.mu.RUnlock()
-	if ok {
-		return s
+	if isNumeric(w) {
+		return w
 	}
-	s = w
-	if !isNumeric(w) {
-		s = english.Stem(w, false)
-	}
-	an.mu.Lock()
-	if len(an.stems) < 1<<20 {
-		an.stems[w] = s
-	}
-	an.mu.Unlock()
-	return s
+	return english.Stem(w, false)
 }
 
 func isNumeric(w string) bool {
@@ -92,9 +103,7 @@ func (an *Analyzer) TermsCached(dst []string, text string, local map[string]stri
 		t, ok := local[string(b)]
 		if !ok {
 			w := string(b)
-			if !stopWords[w] {
-				t = an.stem(w)
-			}
+			t = an.term(w)
 			local[w] = t
 		}
 		if t != "" {

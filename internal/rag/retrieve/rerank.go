@@ -2,6 +2,7 @@ package retrieve
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/herald-news/herald/internal/corpus"
 )
@@ -22,6 +23,9 @@ const (
 	sentenceWeight = 0.6
 	pairWeight     = 0.15
 	titleWeight    = 0.5
+
+	// minParallelRerank is the fewest candidates worth a goroutine.
+	minParallelRerank = 8
 )
 
 // rerankBySentence adds to the score of the first n candidates how well
@@ -31,17 +35,29 @@ func (r *Retriever) rerankBySentence(list []*cand, qterms []string, idf Weights,
 	if n == 0 {
 		return
 	}
-	var terms []string
-	for _, cd := range list[:n] {
-		text := cd.hit.Text
-		best, pairs := 0.0, 0.0
-		for _, sp := range corpus.SplitSentences(text) {
-			terms = r.analyzer.Terms(terms[:0], text[sp.Start:sp.End])
-			best = max(best, Coverage(idf, terms))
-			pairs = max(pairs, PairBonus(qterms, terms))
+	score := func(cands []*cand) {
+		var terms []string
+		for _, cd := range cands {
+			text := cd.hit.Text
+			best, pairs := 0.0, 0.0
+			for _, sp := range corpus.SplitSentences(text) {
+				terms = r.analyzer.Terms(terms[:0], text[sp.Start:sp.End])
+				best = max(best, Coverage(idf, terms))
+				pairs = max(pairs, PairBonus(qterms, terms))
+			}
+			terms = r.analyzer.Terms(terms[:0], cd.hit.Title)
+			cd.score += sentenceWeight*best + pairWeight*pairs + titleWeight*Coverage(idf, terms)
 		}
-		terms = r.analyzer.Terms(terms[:0], cd.hit.Title)
-		cd.score += sentenceWeight*best + pairWeight*pairs + titleWeight*Coverage(idf, terms)
 	}
+	// Half the candidates are read on another goroutine: the question
+	// waits for this on one core otherwise.
+	var wg sync.WaitGroup
+	if half := n / 2; half >= minParallelRerank {
+		wg.Go(func() { score(list[:half]) })
+		score(list[half:n])
+	} else {
+		score(list[:n])
+	}
+	wg.Wait()
 	sort.SliceStable(list[:n], func(i, j int) bool { return list[i].score > list[j].score })
 }

@@ -2,11 +2,13 @@ package embedded
 
 import (
 	"bufio"
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/herald-news/herald/internal/rag/store"
 )
@@ -25,6 +27,7 @@ type lexicon struct {
 	alive    []bool
 	totalLen int64
 	live     int
+	pool     sync.Pool // of *scores, for search
 }
 
 type posting struct {
@@ -84,14 +87,18 @@ type scoredDoc struct {
 	score float64
 }
 
-// search returns the k best slots for the query terms, best first, among
-// those allow accepts (nil accepts all).
+// search returns the k best slots for the query terms, best first (ties
+// by slot), among those allow accepts (nil accepts all). Scores are summed
+// in a slice by slot, reused through the pool, and the k best kept in a
+// heap: a common term's thousands of postings are neither hashed nor
+// sorted.
 func (l *lexicon) search(query []string, k int, allow func(int32) bool) []scoredDoc {
 	if l.live == 0 || k <= 0 {
 		return nil
 	}
+	sc := l.scratch(len(l.alive))
+	defer l.pool.Put(sc)
 	avg := float64(l.totalLen) / float64(l.live)
-	scores := map[int32]float64{}
 	seen := map[string]bool{}
 	for _, t := range query {
 		if seen[t] {
@@ -104,28 +111,81 @@ func (l *lexicon) search(query []string, k int, allow func(int32) bool) []scored
 		}
 		idf := l.idf(t)
 		for _, p := range ps {
-			if !l.alive[p.doc] || (allow != nil && !allow(p.doc)) {
-				continue
+			s := sc.scores[p.doc]
+			if s < 0 || !l.alive[p.doc] {
+				continue // refused before, or gone
+			}
+			if s == 0 {
+				if allow != nil && !allow(p.doc) {
+					sc.scores[p.doc] = -1
+					sc.touched = append(sc.touched, p.doc)
+					continue
+				}
+				sc.touched = append(sc.touched, p.doc)
 			}
 			tf := float64(p.tf)
 			norm := bm25K1 * (1 - bm25B + bm25B*float64(l.docLen[p.doc])/avg)
-			scores[p.doc] += idf * tf * (bm25K1 + 1) / (tf + norm)
+			sc.scores[p.doc] = s + idf*tf*(bm25K1+1)/(tf+norm)
 		}
 	}
-	out := make([]scoredDoc, 0, len(scores))
-	for d, s := range scores {
-		out = append(out, scoredDoc{d, s})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].score != out[j].score {
-			return out[i].score > out[j].score
+	best := make(worstFirst, 0, k+1)
+	for _, d := range sc.touched {
+		s := sc.scores[d]
+		sc.scores[d] = 0
+		if s <= 0 {
+			continue
 		}
-		return out[i].doc < out[j].doc
-	})
-	if len(out) > k {
-		out = out[:k]
+		doc := scoredDoc{d, s}
+		if len(best) < k {
+			heap.Push(&best, doc)
+		} else if better(doc, best[0]) {
+			best[0] = doc
+			heap.Fix(&best, 0)
+		}
+	}
+	out := make([]scoredDoc, len(best))
+	for i := len(best) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(&best).(scoredDoc)
 	}
 	return out
+}
+
+// scores is a search's scratch: a score per slot (0 untouched, -1
+// refused) and the slots touched, which are all put back to 0.
+type scores struct {
+	scores  []float64
+	touched []int32
+}
+
+func (l *lexicon) scratch(n int) *scores {
+	sc, _ := l.pool.Get().(*scores)
+	if sc == nil || len(sc.scores) < n {
+		sc = &scores{scores: make([]float64, n)}
+	}
+	sc.touched = sc.touched[:0]
+	return sc
+}
+
+// better orders hits: higher score first, then lower slot.
+func better(a, b scoredDoc) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.doc < b.doc
+}
+
+// worstFirst is a heap of hits with the worst on top.
+type worstFirst []scoredDoc
+
+func (h worstFirst) Len() int           { return len(h) }
+func (h worstFirst) Less(i, j int) bool { return better(h[j], h[i]) }
+func (h worstFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *worstFirst) Push(x any)        { *h = append(*h, x.(scoredDoc)) }
+func (h *worstFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // writeTo writes the live postings, renumbering each slot with order, as

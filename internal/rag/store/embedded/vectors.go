@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/herald-news/herald/internal/rag/dates"
 	"github.com/philippgille/chromem-go"
+	"golang.org/x/sync/errgroup"
 )
 
 // vectors is the vector index: chromem-go collections, one per calendar
@@ -20,11 +23,17 @@ import (
 type vectors struct {
 	db     *chromem.DB
 	months map[string]*chromem.Collection // "2006-01" → collection
+	spans  map[string]span                // the days a month's vectors were added for
 	dim    int
 }
 
+// span is the first and last day of the vectors added to a month. It
+// grows with each added vector and never shrinks: after a removal it may
+// be wider than the vectors left, which only makes a query read more.
+type span struct{ first, last time.Time }
+
 func newVectors(dim int) *vectors {
-	return &vectors{db: chromem.NewDB(), months: map[string]*chromem.Collection{}, dim: dim}
+	return &vectors{db: chromem.NewDB(), months: map[string]*chromem.Collection{}, spans: map[string]span{}, dim: dim}
 }
 
 func monthOf(t time.Time) string { return t.UTC().Format("2006-01") }
@@ -52,11 +61,21 @@ func (v *vectors) add(ctx context.Context, slot int32, date time.Time, vec []flo
 	if len(vec) != v.dim {
 		return fmt.Errorf("a vector of %d dimensions, want %d", len(vec), v.dim)
 	}
-	c, err := v.month(monthOf(date))
+	key := monthOf(date)
+	c, err := v.month(key)
 	if err != nil {
 		return err
 	}
-	return c.AddDocument(ctx, chromem.Document{ID: docID(slot), Embedding: vec})
+	if err := c.AddDocument(ctx, chromem.Document{ID: docID(slot), Embedding: vec}); err != nil {
+		return err
+	}
+	day := dates.Day(date)
+	if sp, ok := v.spans[key]; !ok {
+		v.spans[key] = span{day, day}
+	} else {
+		v.spans[key] = span{minTime(sp.first, day), maxTime(sp.last, day)}
+	}
+	return nil
 }
 
 // remove drops a chunk's vector.
@@ -105,10 +124,11 @@ type vectorHit struct {
 }
 
 // nearest returns the n chunks most similar to q dated within period, best
-// first (ties by slot). A month the period covers whole is one chromem-go
-// query for its n nearest; one it covers in part is queried for all its
-// vectors, of which those of the period's days are kept. dayOf gives a
-// chunk's date (false for a chunk that is gone).
+// first (ties by slot). A month whose vectors' days the period covers
+// whole (a question as of today covers this month's so far) is one
+// chromem-go query for its n nearest; one it covers in part is queried
+// for all its vectors, of which those of the period's days are kept.
+// dateOf gives a chunk's date (false for a chunk that is gone).
 func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.Period, dateOf func(slot int32) (time.Time, bool)) ([]vectorHit, error) {
 	if n <= 0 || len(v.months) == 0 {
 		return nil, nil
@@ -116,40 +136,56 @@ func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.
 	if len(q) != v.dim {
 		return nil, fmt.Errorf("the question's vector has %d dimensions, the index %d", len(q), v.dim)
 	}
-	var hits []vectorHit
+	var (
+		mu   sync.Mutex
+		hits []vectorHit
+		g    errgroup.Group
+	)
+	// The months are queried as many at a time as there are cores: one
+	// chromem-go query's goroutines hand each document over a channel and
+	// wait on one another, and leave the cores idle much of the time (on
+	// 2 cores, 24,500 vectors: 18 ms one month after another, 7–9 ms so;
+	// BenchmarkNearest/all).
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for key, c := range v.months {
-		count := c.Count()
-		first, _ := time.Parse("2006-01", key)
-		last := first.AddDate(0, 1, -1)
-		if count == 0 || !period.Overlaps(first, last) {
+		count, sp := c.Count(), v.spans[key]
+		if count == 0 || !period.Overlaps(sp.first, sp.last) {
 			continue
 		}
-		whole := period.Covers(first, last)
-		want := min(n, count)
-		if !whole {
-			want = count
-		}
-		res, err := c.QueryEmbedding(ctx, q, want, nil, nil)
-		if err != nil {
-			return nil, fmt.Errorf("querying the vectors of %s: %w", key, err)
-		}
-		kept := 0
-		for _, r := range res {
-			slot, ok := slotOf(r.ID)
-			if !ok {
-				continue
-			}
+		g.Go(func() error {
+			whole := period.Covers(sp.first, sp.last)
+			want := min(n, count)
 			if !whole {
-				d, ok := dateOf(slot)
-				if !ok || !period.Contains(d) {
+				want = count
+			}
+			res, err := c.QueryEmbedding(ctx, q, want, nil, nil)
+			if err != nil {
+				return fmt.Errorf("querying the vectors of %s: %w", key, err)
+			}
+			var mine []vectorHit
+			for _, r := range res {
+				slot, ok := slotOf(r.ID)
+				if !ok {
 					continue
 				}
+				if !whole {
+					d, ok := dateOf(slot)
+					if !ok || !period.Contains(d) {
+						continue
+					}
+				}
+				if mine = append(mine, vectorHit{slot: slot, sim: r.Similarity}); len(mine) == n {
+					break
+				}
 			}
-			hits = append(hits, vectorHit{slot: slot, sim: r.Similarity})
-			if kept++; kept == n {
-				break
-			}
-		}
+			mu.Lock()
+			hits = append(hits, mine...)
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].sim != hits[j].sim {
@@ -158,4 +194,18 @@ func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.
 		return hits[i].slot < hits[j].slot
 	})
 	return hits[:min(n, len(hits))], nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-news/herald/internal/rag/dates"
+	"github.com/herald-news/herald/internal/rag/embed"
 )
 
 // TestVectorsMatchBruteForce puts random unit vectors over three months
@@ -84,6 +85,57 @@ func TestVectorsMatchBruteForce(t *testing.T) {
 	}
 	if c := v.count(); c != n-n/50 {
 		t.Errorf("count %d", c)
+	}
+}
+
+// BenchmarkNearest times one vector query over a Reuters-sized index
+// (24,500 chunks of the local embedder's dimensions, from 1987-02-26 to 1987-10-20) for the
+// 64 nearest: as of the last day (every month, the last in part), in
+// March 1987, and in one week.
+func BenchmarkNearest(b *testing.B) {
+	ctx := context.Background()
+	const dim, n = embed.DefaultLocalDimension, 24500
+	rng := rand.New(rand.NewPCG(1, 2))
+	v := newVectors(dim)
+	days := make([]time.Time, n)
+	start := time.Date(1987, 2, 26, 0, 0, 0, 0, time.UTC)
+	unit := func() []float32 {
+		vec := make([]float32, dim)
+		var norm float64
+		for j := range vec {
+			vec[j] = float32(rng.NormFloat64())
+			norm += float64(vec[j] * vec[j])
+		}
+		for j := range vec {
+			vec[j] /= float32(math.Sqrt(norm))
+		}
+		return vec
+	}
+	for i := range days {
+		days[i] = start.AddDate(0, 0, rng.IntN(237))
+		if err := v.add(ctx, int32(i), days[i], unit()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dateOf := func(slot int32) (time.Time, bool) { return days[slot], true }
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	for _, c := range []struct {
+		name   string
+		period dates.Period
+	}{
+		{"all", dates.Period{}},
+		{"as-of", dates.Period{To: d("1987-10-20")}},
+		{"month", dates.Period{From: d("1987-03-01"), To: d("1987-03-31")}},
+		{"week", dates.Period{From: d("1987-04-06"), To: d("1987-04-12")}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			q := unit()
+			for b.Loop() {
+				if _, err := v.nearest(ctx, q, 64, c.period, dateOf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
