@@ -26,6 +26,8 @@ func TestParseIntent(t *testing.T) {
 		{"What was said on 4 February 2026?", "2026-02-04", "2026-02-04", false, "What was said ?"},
 		{"What did the Bundesbank do in March 1987?", "1987-03-01", "1987-04-30", false, "What did the Bundesbank do ?"},
 		{"What happened in January 2026?", "2026-01-01", "2026-02-28", false, "What happened ?"},
+		{"What was the price of oil in March of 1974?", "1974-03-01", "1974-04-30", false, "What was the price of oil ?"},
+		{"Who lectured on the 20th of October in 1880?", "1880-10-20", "1880-10-20", false, "Who lectured ?"},
 		{"cocoa exports in 1987", "1987-01-01", "1987-12-31", false, "cocoa exports"},
 		{"What happened yesterday?", "2026-02-09", "2026-02-09", false, "What happened ?"},
 		{"energy deals last week", "2026-02-04", "2026-02-10", false, "energy deals"},
