@@ -137,6 +137,15 @@ func TestExtractiveShortAnswer(t *testing.T) {
 		{name: "a name the corpus never mentions is not answered, however covered", question: "how much did Flumox Industries earn in the first quarter?", title: "Cardinal Industries earnings",
 			text: "Cardinal Industries said it earned 1.2 mln dlrs in the first quarter, against 0.9 mln dlrs.", unknown: "Flumox", found: false,
 			note: "No article in the corpus mentions “Flumox Industries”."},
+		{name: "a name misspelt by a letter is found, with a note", question: "who supported Andreas Karistadt at Wittenberg?", title: "Reform at Wittenberg",
+			text:  "Andreas Karlstadt was supported by Gabriel Zwilling at Wittenberg in 1521.",
+			short: "Gabriel Zwilling", found: true, unknown: "Karistadt", note: MisspeltNote},
+		{name: "a misspelt question word does not start the name", question: "Whic Carolina Panthers player was waived?", title: "Panthers roster",
+			text:  "The Carolina Panthers waived running back DeAngelo Williams in March.",
+			found: true, unknown: "Whic"},
+		{name: "two letters off is another name", question: "who supported Andreas Kaixstadt at Wittenberg?", title: "Reform at Wittenberg",
+			text: "Andreas Karlstadt was supported by Gabriel Zwilling at Wittenberg in 1521.", unknown: "Kaixstadt", found: false,
+			note: "No article in the corpus mentions “Andreas Kaixstadt”."},
 		{name: "no short answer to a why", question: "why did the Bosphorus close to ships?", title: "Snow closes Bosphorus",
 			text: "The Bosphorus was closed to ships because of a blizzard, port officials said.", found: true},
 	}
@@ -222,6 +231,31 @@ func TestGroundedShortAnswer(t *testing.T) {
 		}
 		if a.Short != tt.short || a.Text != tt.text || a.Answerer != "reply-model" {
 			t.Errorf("reply %q: short %q, text %q (by %s); want %q, %q", tt.reply, a.Short, a.Text, a.Answerer, tt.short, tt.text)
+		}
+	}
+}
+
+func TestOneEdit(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"karistadt", "karlstadt", true},    // changed
+		{"melanchhon", "melanchthon", true}, // added
+		{"melanchton", "melanchthon", true}, // dropped
+		{"merceds", "mercedes", true},       // dropped
+		{"counil", "council", true},
+		{"sentanta", "setanta", true},  // added
+		{"carslbad", "carlsbad", true}, // swapped
+		{"ghengi", "genghi", false},    // two edits
+		{"whic", "which", true},
+		{"abc", "abd", false},     // too short
+		{"tesla", "vesla", false}, // first letter
+		{"same", "same", false},
+	}
+	for _, tt := range tests {
+		if got := oneEdit(tt.a, tt.b); got != tt.want {
+			t.Errorf("oneEdit(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
