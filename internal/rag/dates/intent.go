@@ -59,7 +59,9 @@ var (
 	reRelative    = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
 	reAccountNext = regexp.MustCompile(`(?i)^\s+accounts?\b`)
 	reAsOfToday   = regexp.MustCompile(`(?i)\bas\s+of\s+(?:today|now)\b`)
-	reRecent      = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days|so\s+far|to\s+date|at\s+present|presently|at\s+the\s+moment|at\s+this\s+point|as\s+things\s+stand|current|now|still)\b`)
+	reRecent      = regexp.MustCompile(`(?i)\b(?:the\s+)?(latest|most\s+recent(?:ly)?|recent(?:ly)?|newest|lately|nowadays|currently|right\s+now|these\s+days|so\s+far|to\s+date|at\s+present|presently|at\s+the\s+moment|at\s+this\s+point|as\s+things\s+stand|running\s+(?:count|total|tally)|all\s+told|current|now|still)\b`)
+	reNowState    = regexp.MustCompile(`(?i)^\s*how\s+(?:many|much)\s+[^?,;]*?\b(?:are|is)\s+(?:still\s+)?[a-z]+ing\b`)
+	reCount       = regexp.MustCompile(`(?i)\bhow\s+many\b|\b(?:count|total|tally|number)\s+of\b`)
 )
 
 // yearFollowers are lower-case words that may follow a year ("in 1987 the
@@ -146,6 +148,11 @@ func ParseIntent(question string, now time.Time) Intent {
 				break
 			}
 		}
+	}
+	// "How many ships are waiting…?": a count in the present progressive
+	// asks how things stand now.
+	if reNowState.MatchString(in.Query) {
+		in.Recent = true
 	}
 	for _, m := range reRecent.FindAllStringIndex(in.Query, -1) {
 		if f := strings.Fields(in.Query[m[0]:m[1]]); strings.EqualFold(f[len(f)-1], "current") && reAccountNext.MatchString(in.Query[m[1]:]) {
@@ -346,6 +353,11 @@ func (m *matcher) relative() bool {
 	phrase := strings.Join(strings.Fields(strings.ToLower(m.group(loc, 1))), " ")
 	m.in.Period = relativePeriod(phrase, m.today)
 	m.in.Soft = softPhrases[phrase]
+	// A count over a period still running ("how many banks have failed
+	// this year?") grows with each report: the newest holds it.
+	if strings.HasPrefix(phrase, "this ") && reCount.MatchString(m.q) {
+		m.in.Recent = true
+	}
 	m.take(loc[:2])
 	return true
 }
