@@ -12,11 +12,11 @@ import (
 
 // TestNewsRegression asks every question of reuters-qa (263, each as of
 // its day) and fails when a figure falls below its floor: a little under
-// what the landed code measures (herald eval news gives answerable
-// 0.872–0.880 contains / 0.53 short / 0.900–0.904 cited / 1.000 answered,
-// latest 0.724–0.759 with 0.103 stale, paraphrase 0.667, plain 0.936 /
-// 0.962, unanswerable 0.923 refused, no citation after as_of; runs differ
-// by a question or two, ties among equal scores).
+// what the landed code measures (herald eval news gives answerable 0.880
+// contains / 0.540 short / 0.904 cited / 1.000 answered, latest 0.759 with
+// 0.069 stale, paraphrase 0.667, plain 0.936 / 0.962, unanswerable 0.923
+// refused, no citation after as_of; the same every run, ties among equal
+// scores broken by article ID).
 func TestNewsRegression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("263 news questions (-short)")
@@ -48,8 +48,8 @@ func TestNewsRegression(t *testing.T) {
 	if k := rep.Kind("answerable"); k.Short < 0.48 || k.Answered < 0.97 {
 		t.Errorf("answerable: short answer right %.3f (floor 0.48), answered %.3f (floor 0.97)", k.Short, k.Answered)
 	}
-	if k := rep.Kind("latest"); k.Stale > 0.14 {
-		t.Errorf("latest: %.3f stale, ceiling 0.14", k.Stale)
+	if k := rep.Kind("latest"); k.Stale > 0.10 {
+		t.Errorf("latest: %.3f stale, ceiling 0.10", k.Stale)
 	}
 	if k := rep.Kind("relative"); k.Answered < 0.98 {
 		t.Errorf("relative: %.3f answered, floor 0.98", k.Answered)

@@ -1,6 +1,9 @@
 package retrieve
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/herald-news/herald/internal/rag/store"
 )
 
@@ -35,10 +38,7 @@ func (w Weights) ForCoverage(maxIDF float64) Weights {
 
 // Coverage is the share of the weight of w whose terms appear in terms.
 func Coverage(w Weights, terms []string) float64 {
-	var total, found float64
-	for _, v := range w {
-		total += v
-	}
+	total, found := w.total(), 0.0
 	if total == 0 {
 		return 0
 	}
@@ -50,6 +50,17 @@ func Coverage(w Weights, terms []string) float64 {
 		}
 	}
 	return found / total
+}
+
+// total sums the weights in the order of their terms: summed in a map's
+// order, the last bits of a coverage changed from run to run, and with
+// them which of two equal sentences came first.
+func (w Weights) total() float64 {
+	var total float64
+	for _, t := range slices.Sorted(maps.Keys(w)) {
+		total += w[t]
+	}
+	return total
 }
 
 // BestCoverage is the highest coverage among passages (0 for none).

@@ -229,7 +229,7 @@ func (a *Archive) Candidates(ctx context.Context, q store.Query) (store.Candidat
 			if !q.Period.IsZero() {
 				allow = func(slot int32) bool { c := a.chunks[slot]; return c.art != nil && q.Period.Contains(c.art.Date) }
 			}
-			for _, h := range a.lex.search(q.Terms, q.N, allow) {
+			for _, h := range a.lex.search(q.Terms, q.N, allow, a.before) {
 				out.Lexical = append(out.Lexical, a.hit(a.chunks[h.doc], h.score))
 			}
 			return nil
@@ -237,7 +237,7 @@ func (a *Archive) Candidates(ctx context.Context, q store.Query) (store.Candidat
 	}
 	if len(q.Vector) > 0 {
 		g.Go(func() error {
-			hits, err := a.vec.nearest(ctx, q.Vector, q.N, q.Period, a.dateOf)
+			hits, err := a.vec.nearest(ctx, q.Vector, q.N, q.Period, a.dateOf, a.before)
 			if err != nil {
 				return fmt.Errorf("searching vectors: %w", err)
 			}
@@ -253,6 +253,18 @@ func (a *Archive) Candidates(ctx context.Context, q store.Query) (store.Candidat
 		return store.Candidates{}, err
 	}
 	return out, nil
+}
+
+// before orders two live chunks of equal score by article ID and then
+// place in the article, so that ties fall alike however the archive was
+// built (an ingest's slots follow its workers). The caller holds the read
+// lock.
+func (a *Archive) before(x, y int32) bool {
+	cx, cy := a.chunks[x], a.chunks[y]
+	if cx.art == nil || cy.art == nil || cx.art.ID == cy.art.ID {
+		return cx.ordinal < cy.ordinal || (cx.ordinal == cy.ordinal && x < y)
+	}
+	return cx.art.ID < cy.art.ID
 }
 
 // dateOf is a live chunk's article date. The caller holds the read lock.

@@ -88,11 +88,12 @@ type scoredDoc struct {
 }
 
 // search returns the k best slots for the query terms, best first (ties
-// by slot), among those allow accepts (nil accepts all). Scores are summed
+// as before orders slots, by slot when it is nil), among those allow
+// accepts (nil accepts all). Scores are summed
 // in a slice by slot, reused through the pool, and the k best kept in a
 // heap: a common term's thousands of postings are neither hashed nor
 // sorted.
-func (l *lexicon) search(query []string, k int, allow func(int32) bool) []scoredDoc {
+func (l *lexicon) search(query []string, k int, allow func(int32) bool, before func(a, b int32) bool) []scoredDoc {
 	if l.live == 0 || k <= 0 {
 		return nil
 	}
@@ -128,7 +129,10 @@ func (l *lexicon) search(query []string, k int, allow func(int32) bool) []scored
 			sc.scores[p.doc] = s + idf*tf*(bm25K1+1)/(tf+norm)
 		}
 	}
-	best := make(worstFirst, 0, k+1)
+	if before == nil {
+		before = func(a, b int32) bool { return a < b }
+	}
+	best := worstFirst{before: before}
 	for _, d := range sc.touched {
 		s := sc.scores[d]
 		sc.scores[d] = 0
@@ -136,15 +140,15 @@ func (l *lexicon) search(query []string, k int, allow func(int32) bool) []scored
 			continue
 		}
 		doc := scoredDoc{d, s}
-		if len(best) < k {
+		if best.Len() < k {
 			heap.Push(&best, doc)
-		} else if better(doc, best[0]) {
-			best[0] = doc
+		} else if best.better(doc, best.docs[0]) {
+			best.docs[0] = doc
 			heap.Fix(&best, 0)
 		}
 	}
-	out := make([]scoredDoc, len(best))
-	for i := len(best) - 1; i >= 0; i-- {
+	out := make([]scoredDoc, best.Len())
+	for i := len(out) - 1; i >= 0; i-- {
 		out[i] = heap.Pop(&best).(scoredDoc)
 	}
 	return out
@@ -166,25 +170,28 @@ func (l *lexicon) scratch(n int) *scores {
 	return sc
 }
 
-// better orders hits: higher score first, then lower slot.
-func better(a, b scoredDoc) bool {
+// worstFirst is a heap of hits with the worst on top: lower score, then
+// later as before orders them.
+type worstFirst struct {
+	docs   []scoredDoc
+	before func(a, b int32) bool
+}
+
+// better orders hits: higher score first, then as before orders them.
+func (h worstFirst) better(a, b scoredDoc) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
-	return a.doc < b.doc
+	return h.before(a.doc, b.doc)
 }
 
-// worstFirst is a heap of hits with the worst on top.
-type worstFirst []scoredDoc
-
-func (h worstFirst) Len() int           { return len(h) }
-func (h worstFirst) Less(i, j int) bool { return better(h[j], h[i]) }
-func (h worstFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *worstFirst) Push(x any)        { *h = append(*h, x.(scoredDoc)) }
+func (h worstFirst) Len() int           { return len(h.docs) }
+func (h worstFirst) Less(i, j int) bool { return h.better(h.docs[j], h.docs[i]) }
+func (h worstFirst) Swap(i, j int)      { h.docs[i], h.docs[j] = h.docs[j], h.docs[i] }
+func (h *worstFirst) Push(x any)        { h.docs = append(h.docs, x.(scoredDoc)) }
 func (h *worstFirst) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+	x := h.docs[len(h.docs)-1]
+	h.docs = h.docs[:len(h.docs)-1]
 	return x
 }
 

@@ -29,7 +29,7 @@ func TestLexiconMatchesBruteForce(t *testing.T) {
 		query := []string{fmt.Sprintf("w%d", rng.IntN(12)), fmt.Sprintf("w%d", rng.IntN(30)), "w0", "nowhere"}
 		allow := map[bool]func(int32) bool{false: nil, true: even}[round%2 == 1]
 		k := []int{1, 5, 64, 1000}[round%4]
-		got := l.search(query, k, allow)
+		got := l.search(query, k, allow, nil)
 		want := bruteBM25(l, docs, query, allow)
 		want = want[:min(k, len(want))]
 		if len(got) != len(want) {
@@ -76,6 +76,7 @@ func bruteBM25(l *lexicon, docs [][]string, query []string, allow func(int32) bo
 			out = append(out, scoredDoc{int32(d), score})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return better(out[i], out[j]) })
+	byScore := worstFirst{before: func(a, b int32) bool { return a < b }}
+	sort.Slice(out, func(i, j int) bool { return byScore.better(out[i], out[j]) })
 	return out
 }

@@ -36,6 +36,10 @@ func newVectors(dim int) *vectors {
 	return &vectors{db: chromem.NewDB(), months: map[string]*chromem.Collection{}, spans: map[string]span{}, dim: dim}
 }
 
+// tieMargin is how many vectors past the n nearest a month is asked for,
+// to see whether the n-th ties with the ones after it.
+const tieMargin = 4
+
 func monthOf(t time.Time) string { return t.UTC().Format("2006-01") }
 
 // errNoEmbedding is what chromem-go would call to embed a document or a
@@ -124,12 +128,13 @@ type vectorHit struct {
 }
 
 // nearest returns the n chunks most similar to q dated within period, best
-// first (ties by slot). A month whose vectors' days the period covers
-// whole (a question as of today covers this month's so far) is one
-// chromem-go query for its n nearest; one it covers in part is queried
-// for all its vectors, of which those of the period's days are kept.
-// dateOf gives a chunk's date (false for a chunk that is gone).
-func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.Period, dateOf func(slot int32) (time.Time, bool)) ([]vectorHit, error) {
+// first (ties as before orders slots; by slot when it is nil). A month
+// whose vectors' days the period covers whole (a question as of today
+// covers this month's so far) is one chromem-go query for its n nearest;
+// one it covers in part is queried for all its vectors, of which those of
+// the period's days are kept. dateOf gives a chunk's date (false for a
+// chunk that is gone).
+func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.Period, dateOf func(slot int32) (time.Time, bool), before func(a, b int32) bool) ([]vectorHit, error) {
 	if n <= 0 || len(v.months) == 0 {
 		return nil, nil
 	}
@@ -154,16 +159,27 @@ func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.
 		}
 		g.Go(func() error {
 			whole := period.Covers(sp.first, sp.last)
-			want := min(n, count)
-			if !whole {
-				want = count
+			want := count
+			if whole {
+				want = min(n+tieMargin, count)
 			}
 			res, err := c.QueryEmbedding(ctx, q, want, nil, nil)
+			// Vectors as similar as the n-th may stand past the cut, and
+			// which of them chromem-go keeps varies: ask until the cut
+			// falls between two similarities (duplicate wire stories
+			// have equal vectors).
+			for err == nil && whole && want < count && len(res) > n && res[len(res)-1].Similarity == res[n-1].Similarity {
+				want = min(2*want, count)
+				res, err = c.QueryEmbedding(ctx, q, want, nil, nil)
+			}
 			if err != nil {
 				return fmt.Errorf("querying the vectors of %s: %w", key, err)
 			}
 			var mine []vectorHit
 			for _, r := range res {
+				if len(mine) >= n && r.Similarity < mine[n-1].sim {
+					break // past the n nearest and those tied with the n-th
+				}
 				slot, ok := slotOf(r.ID)
 				if !ok {
 					continue
@@ -174,9 +190,7 @@ func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.
 						continue
 					}
 				}
-				if mine = append(mine, vectorHit{slot: slot, sim: r.Similarity}); len(mine) == n {
-					break
-				}
+				mine = append(mine, vectorHit{slot: slot, sim: r.Similarity})
 			}
 			mu.Lock()
 			hits = append(hits, mine...)
@@ -190,6 +204,9 @@ func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].sim != hits[j].sim {
 			return hits[i].sim > hits[j].sim
+		}
+		if before != nil {
+			return before(hits[i].slot, hits[j].slot)
 		}
 		return hits[i].slot < hits[j].slot
 	})
