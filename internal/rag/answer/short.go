@@ -70,8 +70,11 @@ func (k questionKind) spans(s, question string) []span {
 		for _, m := range reDay.FindAllStringIndex(s, -1) {
 			t := s[m[0]:m[1]]
 			fit := 0.0
-			if strings.ContainsAny(t, "0123456789") && strings.ContainsFunc(t, unicode.IsLetter) {
+			switch {
+			case strings.ContainsAny(t, "0123456789") && strings.ContainsFunc(t, unicode.IsLetter):
 				fit = 0.5 // a day with its month is more than a year
+			case strings.ContainsAny(t, "0123456789"):
+				fit = 0.3 // a year
 			}
 			out = append(out, span{text: t, start: m[0], end: m[1], fit: fit})
 		}

@@ -146,6 +146,9 @@ func TestExtractiveShortAnswer(t *testing.T) {
 		{name: "two letters off is another name", question: "who supported Andreas Kaixstadt at Wittenberg?", title: "Reform at Wittenberg",
 			text: "Andreas Karlstadt was supported by Gabriel Zwilling at Wittenberg in 1521.", unknown: "Kaixstadt", found: false,
 			note: "No article in the corpus mentions “Andreas Kaixstadt”."},
+		{name: "a year answers when", question: "when did Tesla partner with Lane and Vail?", title: "Nikola Tesla",
+			text:  "After leaving Edison's company Tesla partnered with two businessmen in 1886, Robert Lane and Benjamin Vail, who agreed to finance a lighting company.",
+			short: "1886", found: true},
 		{name: "no short answer to a why", question: "why did the Bosphorus close to ships?", title: "Snow closes Bosphorus",
 			text: "The Bosphorus was closed to ships because of a blizzard, port officials said.", found: true},
 	}
