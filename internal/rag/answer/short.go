@@ -37,10 +37,11 @@ var (
 	rePercentQ = regexp.MustCompile(`(?i)\b(percent(age)?|pct|rate|share\s+of|how\s+much\s+of|stake|growth|inflation|ratio|grow|fall|drop|rise|jump|climb|down|up)\b`)
 	reMoneyQ   = regexp.MustCompile(`(?i)\b(pay(ing)?|paid|spend|cost|worth|price|offer(ing)?|bid(ding)?|money|cash|fine[ds]?|loan|lend|borrow|credit|deficit|surplus|tariffs?|dlrs?|dollars?|a\s+share|per\s+share|profit|loss|revenue|sales)\b`)
 	// reUnitWord is a unit a quantity question names.
-	reUnitWord  = regexp.MustCompile(`\b(yen|marks|francs|lire|guilders|pesos|roubles|rupees|crowns|stg|sterling|tonnes|tons|barrels|bpd|ounces|bushels|shares|points|units)\b`)
-	reMonthWord = regexp.MustCompile(`(?i)^(jan(uary)?|feb(ruary)?|march|april|may|june|july|august|sept(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$`)
-	reOrgSuffix = regexp.MustCompile(`(?i)\b(corp|corporation|inc|co|ltd|plc|group|bank|bancorp|industries|holdings|ag|sa|nv|airlines?|network|systems|motors)\.?$`)
-	rePlaceLead = regexp.MustCompile(`(?i)\b(in|at|from|near|to|into|outside)\s*$`)
+	reUnitWord    = regexp.MustCompile(`\b(yen|marks|francs|lire|guilders|pesos|roubles|rupees|crowns|stg|sterling|tonnes|tons|barrels|bpd|ounces|bushels|shares|points|units)\b`)
+	reHowManyNoun = regexp.MustCompile(`(?i)\bhow\s+many\s+([a-z]+)`)
+	reMonthWord   = regexp.MustCompile(`(?i)^(jan(uary)?|feb(ruary)?|march|april|may|june|july|august|sept(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$`)
+	reOrgSuffix   = regexp.MustCompile(`(?i)\b(corp|corporation|inc|co|ltd|plc|group|bank|bancorp|industries|holdings|ag|sa|nv|airlines?|network|systems|motors)\.?$`)
+	rePlaceLead   = regexp.MustCompile(`(?i)\b(in|at|from|near|to|into|outside)\s*$`)
 )
 
 // nameJoiners may stand inside a name ("Herald of Free Enterprise").
@@ -469,7 +470,26 @@ func (k questionKind) shortFrom(an *analysis.Analyzer, s, question string, qTerm
 			best, bestScore = sp.text, score
 		}
 	}
-	return strings.Trim(best, " ,;:"), bestScore
+	best = strings.Trim(best, " ,;:")
+	if k.kind == cueQuantity {
+		best = dropCountedNoun(best, question)
+	}
+	return best, bestScore
+}
+
+// dropCountedNoun drops from an amount the noun the question counts, which
+// it says already: "500" for "how many points did they score?".
+func dropCountedNoun(amount, question string) string {
+	m := reHowManyNoun.FindStringSubmatch(question)
+	f := strings.Fields(amount)
+	if m == nil || len(f) < 2 {
+		return amount
+	}
+	noun, last := strings.ToLower(m[1]), strings.ToLower(f[len(f)-1])
+	if strings.TrimSuffix(last, "s") != strings.TrimSuffix(noun, "s") {
+		return amount
+	}
+	return strings.Join(f[:len(f)-1], " ")
 }
 
 func abs(x int) int {

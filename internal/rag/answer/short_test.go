@@ -67,7 +67,7 @@ func TestShortFrom(t *testing.T) {
 		{"when do GM's contract talks with the UAW start?",
 			"GM said its contract talks with the UAW will start on July 27, as in 1984.", "July 27"},
 		{"how many cars did Yugo sell in its record month?",
-			"Yugo America said it sold 5,059 cars in March, its record month.", "5,059 cars"},
+			"Yugo America said it sold 5,059 cars in March, its record month.", "5,059"},
 		// What the question already says is not its answer.
 		{"how much did Coastal pay for the two billion dlrs pipeline?",
 			"Coastal paid two billion dlrs for the pipeline.", ""},
@@ -149,6 +149,9 @@ func TestExtractiveShortAnswer(t *testing.T) {
 		{name: "a year answers when", question: "when did Tesla partner with Lane and Vail?", title: "Nikola Tesla",
 			text:  "After leaving Edison's company Tesla partnered with two businessmen in 1886, Robert Lane and Benjamin Vail, who agreed to finance a lighting company.",
 			short: "1886", found: true},
+		{name: "the noun the question counts is not repeated", question: "how many points did Carolina score in the season?", title: "Panthers season",
+			text:  "Carolina led the league in scoring with 500 points in the season.",
+			short: "500", found: true},
 		{name: "no short answer to a why", question: "why did the Bosphorus close to ships?", title: "Snow closes Bosphorus",
 			text: "The Bosphorus was closed to ships because of a blizzard, port officials said.", found: true},
 	}
