@@ -55,7 +55,7 @@ func (k questionKind) spans(s, question string) []span {
 	case cueQuantity:
 		days := reDay.FindAllStringIndex(s, -1)
 		for _, m := range reAmount.FindAllStringIndex(s, -1) {
-			if insideAny(m, days) && !hasUnit(s[m[0]:m[1]]) {
+			if m[1] = m[0] + len(strings.TrimRight(s[m[0]:m[1]], ",.")); insideAny(m, days) && !hasUnit(s[m[0]:m[1]]) {
 				continue // "March 3", "1987"
 			}
 			t := strings.TrimSpace(s[m[0]:m[1]])

@@ -152,6 +152,8 @@ func TestExtractiveShortAnswer(t *testing.T) {
 		{name: "the noun the question counts is not repeated", question: "how many points did Carolina score in the season?", title: "Panthers season",
 			text:  "Carolina led the league in scoring with 500 points in the season.",
 			short: "500", found: true},
+		{name: "a year in a date is no amount", question: "how many calls are Putin and Xi holding?", title: "Putin and Xi hold a video call",
+			text: "Putin and Xi spoke by video link on Wednesday, February 4, 2026, in their customary call at the start of the year.", found: true},
 		{name: "no short answer to a why", question: "why did the Bosphorus close to ships?", title: "Snow closes Bosphorus",
 			text: "The Bosphorus was closed to ships because of a blizzard, port officials said.", found: true},
 	}
