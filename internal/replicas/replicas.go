@@ -47,6 +47,10 @@ var (
 // keyPrefix begins the description that holds the user-hashing key.
 const keyPrefix = "Herald's user-hashing key: "
 
+// legacyKeyID is the object of the Feedback collection that held the key
+// before it moved to a collection of its own; a key found there is kept.
+var legacyKeyID = uuid.NewSHA1(uuid.NameSpaceOID, []byte("herald feedback key")).String()
+
 func prop(name, dataType, tokenization string, filterable bool) *models.Property {
 	no := false
 	p := &models.Property{Name: name, DataType: []string{dataType}, IndexFilterable: &filterable, IndexSearchable: &no}
@@ -90,13 +94,21 @@ func Open(ctx context.Context, archive *weaviate.Archive) (*State, error) {
 // Weaviate creates a collection once (its schema goes through Raft): of
 // two replicas that start at once, one makes the key and the other reads
 // it. An object under a fixed ID would not do: two creates of one ID both
-// succeed, the last winning, and each replica would keep its own key.
+// succeed, the last winning, and each replica would keep its own key. The
+// key of an older Herald, in such an object, is the one made, so that the
+// users' hashes stay what they were.
 func (s *State) readKey(ctx context.Context) ([]byte, error) {
 	name := s.archive.Collection("FeedbackKey")
-	key := make([]byte, 32)
-	rand.Read(key)
+	key, err := s.legacyKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if key == nil {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
 	var found string
-	err := s.archive.Do(ctx, true, func(ctx context.Context, c *wv.Client, _ string) error {
+	err = s.archive.Do(ctx, true, func(ctx context.Context, c *wv.Client, _ string) error {
 		class, err := c.Schema().ClassGetter().WithClassName(name).Do(ctx)
 		if err == nil {
 			found = class.Description
@@ -125,11 +137,41 @@ func (s *State) readKey(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the feedback key from the collection %s: %w", name, err)
 	}
-	key, err = hex.DecodeString(strings.TrimPrefix(found, keyPrefix))
-	if err != nil || len(key) < 32 || !strings.HasPrefix(found, keyPrefix) {
+	if !strings.HasPrefix(found, keyPrefix) {
 		return nil, fmt.Errorf("reading the feedback key: the description of the collection %s is not a key", name)
 	}
+	key, err = hex.DecodeString(strings.TrimPrefix(found, keyPrefix))
+	if err == nil && len(key) < 32 {
+		err = fmt.Errorf("%d bytes, want 32", len(key))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the feedback key from the description of the collection %s: %w", name, err)
+	}
 	return key, nil
+}
+
+// legacyKey reads the key an older Herald kept in an object of the
+// Feedback collection; nil when there is none.
+func (s *State) legacyKey(ctx context.Context) ([]byte, error) {
+	var found string
+	err := s.archive.Do(ctx, false, func(ctx context.Context, c *wv.Client, level string) error {
+		objs, err := c.Data().ObjectsGetter().WithClassName(s.feedback).WithID(legacyKeyID).WithConsistencyLevel(level).Do(ctx)
+		if notFound(err) {
+			return nil
+		}
+		if err == nil && len(objs) > 0 {
+			p, _ := objs[0].Properties.(map[string]any)
+			found, _ = p["key"].(string)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the feedback key of an older Herald: %w", err)
+	}
+	if key, err := hex.DecodeString(found); err == nil && len(key) >= 32 {
+		return key, nil
+	}
+	return nil, nil
 }
 
 // UserHash is a keyed hash of a user ID, the same on every replica.

@@ -1,10 +1,17 @@
 package replicas_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+	wv "github.com/weaviate/weaviate-go-client/v5/weaviate"
 
 	"github.com/herald-news/herald/internal/bot"
 	"github.com/herald-news/herald/internal/rag/embed"
@@ -45,6 +52,7 @@ func startReplicas(t *testing.T, n int) []*replicas.State {
 	return states
 }
 
+// twoReplicas opens the shared state twice, at once.
 func twoReplicas(t *testing.T) (*replicas.State, *replicas.State) {
 	s := startReplicas(t, 2)
 	return s[0], s[1]
@@ -63,6 +71,45 @@ func TestReplicasStartingTogetherShareOneKey(t *testing.T) {
 				t.Errorf("round %d: replica %d hashes user 123 as %s, replica 0 as %s", round, i, s.UserHash("123"), states[0].UserHash("123"))
 			}
 		}
+	}
+}
+
+// TestAnOlderHeraldsKeyIsKept: a cluster whose key an older Herald kept
+// in an object of the Feedback collection keeps hashing users with it.
+func TestAnOlderHeraldsKeyIsKept(t *testing.T) {
+	ctx := context.Background()
+	node := weaviatetest.Server(t)
+	emb := embed.NewLocal(0)
+	cfg := weaviate.Config{URLs: []string{node.URL}, Prefix: fmt.Sprintf("L%d", time.Now().UnixNano()%1e9), Embedder: emb.Name(), Dimension: emb.Dimension()}
+	a, err := weaviate.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Drop(context.Background()) })
+	if _, err := replicas.Open(ctx, a); err != nil { // makes the collections
+		t.Fatal(err)
+	}
+	old := bytes.Repeat([]byte{7}, 32)
+	err = a.Do(ctx, true, func(ctx context.Context, c *wv.Client, level string) error {
+		if err := c.Schema().ClassDeleter().WithClassName(a.Collection("FeedbackKey")).Do(ctx); err != nil {
+			return err
+		}
+		id := uuid.NewSHA1(uuid.NameSpaceOID, []byte("herald feedback key")).String()
+		_, err := c.Data().Creator().WithClassName(a.Collection("Feedback")).WithID(id).
+			WithProperties(map[string]any{"key": hex.EncodeToString(old)}).WithConsistencyLevel(level).Do(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := replicas.Open(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hmac.New(sha256.New, old)
+	m.Write([]byte("123"))
+	if want := hex.EncodeToString(m.Sum(nil))[:16]; s.UserHash("123") != want {
+		t.Errorf("user 123 hashes as %s, want %s (the older key's)", s.UserHash("123"), want)
 	}
 }
 

@@ -73,6 +73,8 @@ func (an *Analyzer) term(w string) string {
 	return t
 }
 
+// makeTerm makes a word's term without the cache: "" for a stop word,
+// else the word folded, then stemmed unless it is a number.
 func (an *Analyzer) makeTerm(w string) string {
 	if stopWords[w] {
 		return ""

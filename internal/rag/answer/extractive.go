@@ -408,7 +408,7 @@ func (e *Extractive) missingName(q Question, passages []retrieve.Passage) (name 
 			}
 			// A name at the start may begin with a question word, misspelt
 			// ("Whic Carolina Panthers running back…").
-			if t := e.analyzer.Terms(nil, first); len(t) == 0 || inNoChunk(t[0]) {
+			if lower := strings.ToLower(first); analysis.IsStopWord(lower) || slices.ContainsFunc(questionWords, func(w string) bool { return oneEdit(lower, w) }) {
 				text = rest
 			}
 		}
@@ -427,7 +427,8 @@ func (e *Extractive) missingName(q Question, passages []retrieve.Passage) (name 
 		if len(terms) == 0 || slices.ContainsFunc(texts, func(t []string) bool { return hasRun(t, terms, slices.Equal) }) {
 			continue
 		}
-		if slices.ContainsFunc(texts, func(t []string) bool { return hasRun(t, terms, nearlyEqual) }) {
+		near := func(run, name []string) bool { return nearlyEqual(run, name, inNoChunk) }
+		if slices.ContainsFunc(texts, func(t []string) bool { return hasRun(t, terms, near) }) {
 			misspelt = true
 			continue
 		}
@@ -438,20 +439,26 @@ func (e *Extractive) missingName(q Question, passages []retrieve.Passage) (name 
 	return "", false, misspelt
 }
 
-// nearlyEqual reports whether two runs of terms are the same but for one
-// letter in a term of four letters or more (one added, dropped, changed,
-// or two swapped), the first letter kept: a misspelling.
-func nearlyEqual(a, b []string) bool {
-	if len(a) != len(b) {
+// nearlyEqual reports whether a run of a passage's terms is a name's
+// terms but for misspellings: each term of the name that is in no chunk of
+// the corpus (misspelt reports it) may differ from the passage's by one
+// edit ("karistadt", "karlstadt"). A name the corpus has is never read as
+// another one ("iran" is not "iraq").
+func nearlyEqual(run, name []string, misspelt func(string) bool) bool {
+	if len(run) != len(name) {
 		return false
 	}
-	for i := range a {
-		if a[i] != b[i] && !oneEdit(a[i], b[i]) {
+	for i := range run {
+		if run[i] != name[i] && !(misspelt(name[i]) && oneEdit(run[i], name[i])) {
 			return false
 		}
 	}
 	return true
 }
+
+// questionWords are the words a question begins with, which a misspelt
+// first word ("Whic") may be.
+var questionWords = []string{"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 
 // oneEdit reports whether a and b, of four letters or more and the same
 // first letter, differ by one edit (optimal string alignment distance 1).

@@ -161,6 +161,8 @@ type scores struct {
 	touched []int32
 }
 
+// scratch takes a search's scratch from the pool, with a score for each
+// of n slots.
 func (l *lexicon) scratch(n int) *scores {
 	sc, _ := l.pool.Get().(*scores)
 	if sc == nil || len(sc.scores) < n {

@@ -213,6 +213,7 @@ func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.
 	return hits[:min(n, len(hits))], nil
 }
 
+// minTime is the earlier of two times, maxTime the later.
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
