@@ -379,6 +379,10 @@ func parseAsOf(v string) (time.Time, error) {
 		return t, nil
 	}
 	t, err := time.Parse(time.DateOnly, v)
+	var pe *time.ParseError
+	if errors.As(err, &pe) && strings.Contains(pe.Message, "out of range") {
+		return time.Time{}, fmt.Errorf("%s is no date (%s)", v, strings.TrimPrefix(pe.Message, ": "))
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("want YYYY-MM-DD or an RFC 3339 time")
 	}

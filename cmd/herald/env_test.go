@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestTheProcessEnvironmentIsNeverRead sets a chat model, an embedding
@@ -62,6 +63,29 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 		}
 		if !strings.Contains(string(readme), "| `"+name+"` |") {
 			t.Errorf("%s is not in the README's configuration table", name)
+		}
+	}
+}
+
+// TestParseAsOf: a reference day or time, and errors that say what is
+// wrong with it.
+func TestParseAsOf(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{in: "1987-10-20", want: "1987-10-20T23:59:59Z"},
+		{in: "1987-10-20T09:30:00Z", want: "1987-10-20T09:30:00Z"},
+		{in: "1987-02-30", err: "1987-02-30 is no date (day out of range)"},
+		{in: "1987-13-01", err: "1987-13-01 is no date (month out of range)"},
+		{in: "yesterday", err: "want YYYY-MM-DD or an RFC 3339 time"},
+	}
+	for _, tt := range tests {
+		got, err := parseAsOf(tt.in)
+		switch {
+		case tt.err != "" && (err == nil || err.Error() != tt.err):
+			t.Errorf("parseAsOf(%q) error = %v, want %q", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || got.Format(time.RFC3339) != tt.want):
+			t.Errorf("parseAsOf(%q) = %v, %v; want %s", tt.in, got.Format(time.RFC3339), err, tt.want)
 		}
 	}
 }
