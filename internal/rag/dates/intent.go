@@ -54,7 +54,7 @@ var (
 	reYear        = regexp.MustCompile(`(?i)\b(since|after|before|until|in|during)\s+(\d{4})\b`)
 	reNextWord    = regexp.MustCompile(`^\s+([a-z]+)`)
 	reFourDigits  = regexp.MustCompile(`\b\d{4}\b`)
-	reRangeLead   = regexp.MustCompile(`(?i)\b(from|between)\s+`)
+	reRangeLead   = regexp.MustCompile(`(?i)\b(from|between|on)\s+`)
 	reLastN       = regexp.MustCompile(`(?i)\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past|previous)\s+(\d{1,3}|two|three|four|five|six|seven|ten)\s+(day|week|month|year)s?\b`)
 	reRelative    = regexp.MustCompile(`(?i)\b(?:in\s+|during\s+|over\s+|from\s+)?(?:the\s+)?(today|yesterday|this\s+week|last\s+week|past\s+week|previous\s+week|this\s+month|last\s+month|past\s+month|previous\s+month|this\s+year|last\s+year|past\s+year|previous\s+year)\b`)
 	reAccountNext = regexp.MustCompile(`(?i)^\s+accounts?\b`)
@@ -430,15 +430,21 @@ func verbMay(month, year string) bool {
 	return month == "may" && year == ""
 }
 
-// rangeOf finds "from X to Y" or "between X and Y" where X and Y are dates
-// of any form ("from February 1 to February 10"), and returns the period
-// and the phrase's bounds.
+// rangeOf finds "from X to Y", "between X and Y" or "on X and Y" where X
+// and Y are dates of any form ("from February 1 to February 10"), and
+// returns the period and the phrase's bounds.
 func rangeOf(q string, now time.Time) (Period, []int, bool) {
 	for _, lead := range reRangeLead.FindAllStringIndex(q, -1) {
 		words := strings.Fields(q[lead[1]:])
+		on := strings.EqualFold(strings.TrimSpace(q[lead[0]:lead[1]]), "on")
 		for sep := 1; sep < len(words) && sep <= 4; sep++ {
-			switch strings.ToLower(words[sep]) {
-			case "to", "and", "until", "till", "through", "-", "–":
+			switch w := strings.ToLower(words[sep]); {
+			case w == "and":
+				// "on October 19 and October 20": both days, and those
+				// between.
+			case on:
+				continue
+			case w == "to", w == "until", w == "till", w == "through", w == "-", w == "–":
 			default:
 				continue
 			}

@@ -26,6 +26,8 @@ func TestParseIntent(t *testing.T) {
 		{"What was said on 4 February 2026?", "2026-02-04", "2026-02-04", false, "What was said ?"},
 		{"What did the Bundesbank do in March 1987?", "1987-03-01", "1987-04-30", false, "What did the Bundesbank do ?"},
 		{"What happened in January 2026?", "2026-01-01", "2026-02-28", false, "What happened ?"},
+		{"What happened on October 19 and October 20?", "2025-10-19", "2025-10-20", false, "What happened ?"},
+		{"What did the talks on Feb 8 and the summit agree?", "2026-02-08", "2026-02-08", false, "What did the talks and the summit agree?"},
 		{"What was the price of oil in March of 1974?", "1974-03-01", "1974-04-30", false, "What was the price of oil ?"},
 		{"Who lectured on the 20th of October in 1880?", "1880-10-20", "1880-10-20", false, "Who lectured ?"},
 		{"cocoa exports in 1987", "1987-01-01", "1987-12-31", false, "cocoa exports"},
