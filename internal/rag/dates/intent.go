@@ -141,7 +141,7 @@ func ParseIntent(question string, now time.Time) Intent {
 			in.matchFirst(today, take, set)
 		}
 	}
-	if in.Period.IsZero() && in.Invalid == "" {
+	if in.Invalid == "" { // an impossible day, even beside a possible one
 		for _, m := range reAnyISO.FindAllString(in.Query, -1) {
 			if _, err := time.Parse("2006-1-2", m); err != nil {
 				in.Invalid = m

@@ -144,3 +144,19 @@ func TestSoftPeriods(t *testing.T) {
 		t.Errorf("a day widens to %v", w)
 	}
 }
+
+// TestImpossibleDates: a day that does not exist is reported, even beside
+// one that does.
+func TestImpossibleDates(t *testing.T) {
+	asOf := time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC)
+	for q, want := range map[string]string{
+		"What happened on 2026-13-45?":                     "2026-13-45",
+		"What happened on 1987-10-19 and 1987-10-45?":      "1987-10-45",
+		"What happened between 2026-02-01 and 2026-02-30?": "2026-02-30",
+		"What happened on 2026-02-04?":                     "",
+	} {
+		if got := ParseIntent(q, asOf).Invalid; got != want {
+			t.Errorf("ParseIntent(%q).Invalid = %q, want %q", q, got, want)
+		}
+	}
+}
