@@ -15,22 +15,21 @@ import (
 // snapshot_test.go; the suite does not yet run through one.)
 func TestConformance(t *testing.T) {
 	t.Run("in memory", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T, emb embed.Embedder, words int) store.Archive {
-			return New(Options{Embedder: emb.Name(), Dimension: emb.Dimension(), ChunkWords: words})
-		})
+		storetest.Run(t, inMemory)
 	})
+}
+
+// inMemory opens an embedded archive in memory for the suite.
+func inMemory(t *testing.T, emb embed.Embedder, words int) store.Archive {
+	return New(Options{Embedder: emb.Name(), Dimension: emb.Dimension(), ChunkWords: words})
 }
 
 // TestEntriesAreWhatWasPut exports an archive into another and compares
 // them: the same articles, chunks, terms and vectors.
 func TestEntriesAreWhatWasPut(t *testing.T) {
 	ctx := context.Background()
-	s := storetest.New(t, func(t *testing.T, emb embed.Embedder, words int) store.Archive {
-		return New(Options{Embedder: emb.Name(), Dimension: emb.Dimension(), ChunkWords: words})
-	}, 0)
-	s.Ingest(t, storetest.WriteCorpus(t, storetest.NewsCorpus()))
-	from := s.Archive.(*Archive)
-	to := New(Options{Embedder: s.Embedder.Name(), Dimension: s.Embedder.Dimension()})
+	from, _ := newsArchive(t)
+	to := New(localOptions())
 	var n int
 	err := from.Entries(ctx, func(e store.Entry) error {
 		n++
@@ -43,7 +42,7 @@ func TestEntriesAreWhatWasPut(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := store.Query{Terms: []string{"bundesbank", "rate"}, N: 10}
-	vecs, _ := s.Embedder.Embed(ctx, []string{"Bundesbank rate"})
+	vecs, _ := local.Embed(ctx, []string{"Bundesbank rate"})
 	q.Vector = vecs[0]
 	want, _ := from.Candidates(ctx, q)
 	got, _ := to.Candidates(ctx, q)
@@ -58,11 +57,7 @@ func TestEntriesAreWhatWasPut(t *testing.T) {
 // as it was, the older version searchable, nothing half-written.
 func TestAFailedWriteLeavesTheArchiveAsItWas(t *testing.T) {
 	ctx := context.Background()
-	s := storetest.New(t, func(t *testing.T, emb embed.Embedder, words int) store.Archive {
-		return New(Options{Embedder: emb.Name(), Dimension: emb.Dimension(), ChunkWords: words})
-	}, 0)
-	s.Ingest(t, storetest.WriteCorpus(t, storetest.NewsCorpus()))
-	a := s.Archive.(*Archive)
+	a, _ := newsArchive(t)
 	before, err := a.Stats(ctx)
 	if err != nil {
 		t.Fatal(err)
