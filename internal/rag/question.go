@@ -37,20 +37,18 @@ func (e *Engine) question(text string, asOf time.Time) (Question, error) {
 	if in.Invalid != "" {
 		return Question{}, questionError(nil, "%q is not a valid date", in.Invalid)
 	}
-	query := in.Query
+	q := Question{Text: text, Query: in.Query, Recent: in.Recent, Soft: in.Soft, DatePhrase: in.Phrase, Known: known}
 	switch {
-	case in.Month != "" && e.Searchable(query):
+	case in.Month != "" && e.Searchable(in.Query):
 		// "Brazil's trade surplus in February": reports that name the
 		// month first.
-		query += " " + in.Month
+		q.Query += " " + in.Month
+		q.Month = in.Month
 	case in.Month != "":
 		// "What happened in March?" lists the month's own articles.
 		in.Period.To = in.Period.From.AddDate(0, 1, -1)
 	}
-	q := Question{Text: text, Query: query, Period: boundedBy(in.Period, known), Recent: in.Recent, Soft: in.Soft, DatePhrase: in.Phrase, Known: known}
-	if in.Month != "" && e.Searchable(in.Query) {
-		q.Month = in.Month
-	}
+	q.Period = boundedBy(in.Period, known)
 	return q, nil
 }
 

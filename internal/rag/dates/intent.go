@@ -309,12 +309,11 @@ func (m *matcher) month(first time.Time, lead, word string, loc []int) {
 	switch strings.ToLower(lead) {
 	case "in", "during":
 		m.set(first, first.AddDate(0, 2, -1), "")
-		m.take(loc[:2])
 		m.in.Month = word
 	default:
 		m.set(first, first.AddDate(0, 1, -1), lead)
-		m.take(loc[:2])
 	}
+	m.take(loc[:2])
 }
 
 // lastN reads "the past 3 days", "the last two weeks": N days, today
@@ -430,22 +429,20 @@ func verbMay(month, year string) bool {
 	return month == "may" && year == ""
 }
 
+// rangeSeparators stand between the two dates of a range, besides "and".
+var rangeSeparators = map[string]bool{"to": true, "until": true, "till": true, "through": true, "-": true, "–": true}
+
 // rangeOf finds "from X to Y", "between X and Y" or "on X and Y" where X
 // and Y are dates of any form ("from February 1 to February 10"), and
 // returns the period and the phrase's bounds.
 func rangeOf(q string, now time.Time) (Period, []int, bool) {
 	for _, lead := range reRangeLead.FindAllStringIndex(q, -1) {
 		words := strings.Fields(q[lead[1]:])
+		// "on October 19 and October 20" is both days and those between;
+		// "on" takes no other separator.
 		on := strings.EqualFold(strings.TrimSpace(q[lead[0]:lead[1]]), "on")
 		for sep := 1; sep < len(words) && sep <= 4; sep++ {
-			switch w := strings.ToLower(words[sep]); {
-			case w == "and":
-				// "on October 19 and October 20": both days, and those
-				// between.
-			case on:
-				continue
-			case w == "to", w == "until", w == "till", w == "through", w == "-", w == "–":
-			default:
+			if w := strings.ToLower(words[sep]); w != "and" && (on || !rangeSeparators[w]) {
 				continue
 			}
 			a, okA := ParsePeriod(strings.Join(words[:sep], " "), now)

@@ -1,7 +1,6 @@
 package retrieve
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/herald-news/herald/internal/rag/store"
@@ -55,9 +54,17 @@ func Coverage(w Weights, terms []string) float64 {
 // total sums the weights in the order of their terms: summed in a map's
 // order, the last bits of a coverage changed from run to run, and with
 // them which of two equal sentences came first.
+// The terms are sorted in a buffer on the stack: a question has a few, and
+// this runs for every sentence the rerank and the answerer read.
 func (w Weights) total() float64 {
+	var buf [16]string
+	terms := buf[:0]
+	for t := range w {
+		terms = append(terms, t)
+	}
+	slices.Sort(terms)
 	var total float64
-	for _, t := range slices.Sorted(maps.Keys(w)) {
+	for _, t := range terms {
 		total += w[t]
 	}
 	return total

@@ -22,18 +22,21 @@ import (
 // store of record. A document's ID is its chunk's slot.
 type vectors struct {
 	db     *chromem.DB
-	months map[string]*chromem.Collection // "2006-01" → collection
-	spans  map[string]span                // the days a month's vectors were added for
+	months map[string]*month // "2006-01" → month
 	dim    int
 }
 
-// span is the first and last day of the vectors added to a month. It
-// grows with each added vector and never shrinks: after a removal it may
-// be wider than the vectors left, which only makes a query read more.
-type span struct{ first, last time.Time }
+// month is a month's collection and the first and last day of the
+// vectors added to it. The days grow with each added vector and never
+// shrink: after a removal they may be wider than the vectors left, which
+// only makes a query read more.
+type month struct {
+	*chromem.Collection
+	first, last time.Time
+}
 
 func newVectors(dim int) *vectors {
-	return &vectors{db: chromem.NewDB(), months: map[string]*chromem.Collection{}, spans: map[string]span{}, dim: dim}
+	return &vectors{db: chromem.NewDB(), months: map[string]*month{}, dim: dim}
 }
 
 // tieMargin is how many vectors past the n nearest a month is asked for,
@@ -48,16 +51,19 @@ var errNoEmbedding = errors.New("the vector index takes vectors, not text")
 
 func noEmbedding(context.Context, string) ([]float32, error) { return nil, errNoEmbedding }
 
-func (v *vectors) month(key string) (*chromem.Collection, error) {
-	if c, ok := v.months[key]; ok {
-		return c, nil
+// month returns the month of a day, made when it has no vector yet.
+func (v *vectors) month(day time.Time) (*month, error) {
+	key := monthOf(day)
+	if m, ok := v.months[key]; ok {
+		return m, nil
 	}
 	c, err := v.db.CreateCollection("month-"+key, nil, noEmbedding)
 	if err != nil {
 		return nil, fmt.Errorf("creating the vector collection of %s: %w", key, err)
 	}
-	v.months[key] = c
-	return c, nil
+	m := &month{Collection: c, first: day, last: day}
+	v.months[key] = m
+	return m, nil
 }
 
 // add stores a chunk's vector, which must be of unit length.
@@ -65,20 +71,15 @@ func (v *vectors) add(ctx context.Context, slot int32, date time.Time, vec []flo
 	if len(vec) != v.dim {
 		return fmt.Errorf("a vector of %d dimensions, want %d", len(vec), v.dim)
 	}
-	key := monthOf(date)
-	c, err := v.month(key)
+	day := dates.Day(date)
+	m, err := v.month(day)
 	if err != nil {
 		return err
 	}
-	if err := c.AddDocument(ctx, chromem.Document{ID: docID(slot), Embedding: vec}); err != nil {
+	if err := m.AddDocument(ctx, chromem.Document{ID: docID(slot), Embedding: vec}); err != nil {
 		return err
 	}
-	day := dates.Day(date)
-	if sp, ok := v.spans[key]; !ok {
-		v.spans[key] = span{day, day}
-	} else {
-		v.spans[key] = span{minTime(sp.first, day), maxTime(sp.last, day)}
-	}
+	m.first, m.last = minTime(m.first, day), maxTime(m.last, day)
 	return nil
 }
 
@@ -153,12 +154,12 @@ func (v *vectors) nearest(ctx context.Context, q []float32, n int, period dates.
 	// BenchmarkNearest/all).
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for key, c := range v.months {
-		count, sp := c.Count(), v.spans[key]
-		if count == 0 || !period.Overlaps(sp.first, sp.last) {
+		count := c.Count()
+		if count == 0 || !period.Overlaps(c.first, c.last) {
 			continue
 		}
 		g.Go(func() error {
-			whole := period.Covers(sp.first, sp.last)
+			whole := period.Covers(c.first, c.last)
 			want := count
 			if whole {
 				want = min(n+tieMargin, count)
