@@ -99,48 +99,17 @@ func Open(ctx context.Context, archive *weaviate.Archive) (*State, error) {
 // users' hashes stay what they were.
 func (s *State) readKey(ctx context.Context) ([]byte, error) {
 	name := s.archive.Collection("FeedbackKey")
-	key, err := s.legacyKey(ctx)
-	if err != nil {
-		return nil, err
+	found, err := s.keyDescription(ctx, name)
+	if err == nil && found == "" {
+		found, err = s.makeKey(ctx, name)
 	}
-	if key == nil {
-		key = make([]byte, 32)
-		rand.Read(key)
-	}
-	var found string
-	err = s.archive.Do(ctx, true, func(ctx context.Context, c *wv.Client, _ string) error {
-		class, err := c.Schema().ClassGetter().WithClassName(name).Do(ctx)
-		if err == nil {
-			found = class.Description
-			return nil
-		}
-		if !notFound(err) {
-			return err
-		}
-		err = c.Schema().ClassCreator().WithClass(&models.Class{
-			Class: name, Description: keyPrefix + hex.EncodeToString(key),
-			Vectorizer: "none", VectorIndexConfig: map[string]any{"skip": true},
-		}).Do(ctx)
-		if err == nil {
-			found = keyPrefix + hex.EncodeToString(key)
-			return nil
-		}
-		if !exists(err) {
-			return err
-		}
-		class, err = c.Schema().ClassGetter().WithClassName(name).Do(ctx) // the other replica's
-		if err == nil {
-			found = class.Description
-		}
-		return err
-	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the feedback key from the collection %s: %w", name, err)
 	}
 	if !strings.HasPrefix(found, keyPrefix) {
 		return nil, fmt.Errorf("reading the feedback key: the description of the collection %s is not a key", name)
 	}
-	key, err = hex.DecodeString(strings.TrimPrefix(found, keyPrefix))
+	key, err := hex.DecodeString(strings.TrimPrefix(found, keyPrefix))
 	if err == nil && len(key) < 32 {
 		err = fmt.Errorf("%d bytes, want 32", len(key))
 	}
@@ -148,6 +117,47 @@ func (s *State) readKey(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("reading the feedback key from the description of the collection %s: %w", name, err)
 	}
 	return key, nil
+}
+
+// keyDescription is the description of the key's collection, "" when
+// there is no such collection.
+func (s *State) keyDescription(ctx context.Context, name string) (string, error) {
+	var found string
+	err := s.archive.Do(ctx, false, func(ctx context.Context, c *wv.Client, _ string) error {
+		class, err := c.Schema().ClassGetter().WithClassName(name).Do(ctx)
+		if notFound(err) {
+			return nil
+		}
+		if err == nil {
+			found = class.Description
+		}
+		return err
+	})
+	return found, err
+}
+
+// makeKey creates the key's collection, with an older Herald's key when
+// there is one, and returns its description: the other replica's, when
+// one created it first.
+func (s *State) makeKey(ctx context.Context, name string) (string, error) {
+	key, err := s.legacyKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	if key == nil {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	desc := keyPrefix + hex.EncodeToString(key)
+	err = s.archive.Do(ctx, true, func(ctx context.Context, c *wv.Client, _ string) error {
+		return c.Schema().ClassCreator().WithClass(&models.Class{
+			Class: name, Description: desc, Vectorizer: "none", VectorIndexConfig: map[string]any{"skip": true},
+		}).Do(ctx)
+	})
+	if exists(err) {
+		return s.keyDescription(ctx, name)
+	}
+	return desc, err
 }
 
 // legacyKey reads the key an older Herald kept in an object of the
