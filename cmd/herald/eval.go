@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/herald-news/herald/internal/eval"
 	"github.com/herald-news/herald/internal/rag"
+	"github.com/herald-news/herald/internal/rag/answer"
 )
 
 // eval measures answer quality on a public question set.
@@ -17,8 +20,11 @@ func (a *app) eval(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "news" {
 		return a.evalNews(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "reader" {
+		return a.evalReader(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "squad" {
-		return usageError("usage: herald eval squad [--store embedded|weaviate] [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH\n       herald eval news [--corpus FILE] [--json] QUESTIONS")
+		return usageError("usage: herald eval squad [--store embedded|weaviate] [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH\n       herald eval news [--corpus FILE] [--json] QUESTIONS\n       herald eval reader [--out FILE] [--json] PATH")
 	}
 	fs := newFlagSet("eval squad", a.stderr, &a.cfg)
 	limit := fs.Int("limit", 0, "ask only `N` questions, drawn at random (0: all)")
@@ -136,5 +142,48 @@ func (a *app) evalNews(ctx context.Context, args []string) error {
 	tw.Flush()
 	fmt.Fprintf(a.stdout, "answers citing an article dated after as_of: %d of %d; ask p50 %.1f ms, p99 %.1f ms; %.1f words an answer\n",
 		rep.Late, rep.Questions, rep.P50MS, rep.P99MS, rep.Words)
+	return nil
+}
+
+// evalReader trains the short-answer reader on SQuAD's even pages and
+// measures it on the odd ones; --out writes the weights Herald embeds.
+func (a *app) evalReader(ctx context.Context, args []string) error {
+	fs := newFlagSet("eval reader", a.stderr, &a.cfg)
+	out := fs.String("out", "", "write the learnt weights to `FILE` (internal/rag/answer/reader.tsv.gz is the one Herald embeds)")
+	asJSON := fs.Bool("json", false, "write the report as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("herald eval reader needs the path of SQuAD v1.1 dev JSON (for example ../shared/datasets/squad-v1.1-dev/dev-v1.1.json)")
+	}
+	ds, err := eval.LoadSQuAD(pos[0])
+	if err != nil {
+		return err
+	}
+	t, err := eval.TrainReader(ctx, ds, eval.ReaderMinCount)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		var buf bytes.Buffer
+		if err := answer.WriteWeights(&buf, t.Weights); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing the reader's weights: %w", err)
+		}
+	}
+	if *asJSON {
+		return writeJSON(a.stdout, t)
+	}
+	fmt.Fprintf(a.stdout, "%s: trained on %d questions of the even pages (%d with a gold span among their lines), %d features\n",
+		ds.Name, t.Fit.Examples, t.Fit.Reachable, t.Fit.Features)
+	fmt.Fprintf(a.stdout, "held out: %d questions of the odd pages: short EM %.3f, F1 %.3f (a gold span among the lines: %.3f)\n",
+		t.HeldOut, t.EM, t.F1, t.Ceiling)
+	if *out != "" {
+		fmt.Fprintf(a.stdout, "weights written to %s\n", *out)
+	}
 	return nil
 }

@@ -12,6 +12,7 @@
 //	herald chat
 //	herald serve
 //	herald eval squad [--limit N] [--seed N] [--retrieval MODES] [--unanswerable] [--json] PATH
+//	herald eval reader [--out FILE] [--json] PATH
 //
 // With no configuration at all, herald answers from a small built-in sample
 // corpus, offline.
@@ -81,6 +82,7 @@ Usage:
   herald eval squad [--limit N] [--seed N] [--retrieval bm25,vector,hybrid] [--unanswerable] [--json] PATH
                                                        measure retrieval and answers on SQuAD v1.1 dev
   herald eval news [--corpus FILE] [--json] QUESTIONS  measure answers on dated news questions (reuters-qa)
+  herald eval reader [--out FILE] [--json] PATH        train the short-answer reader on SQuAD dev's even pages, measure it on the odd
   herald help                                          show this help
 
 Common flags: --data DIR (index directory, default ./herald-data, or HERALD_DATA);

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/herald-news/herald/internal/rag/answer"
 	"github.com/herald-news/herald/internal/sharedtest"
 )
 
@@ -425,5 +426,42 @@ func TestEvalNewsScoresPerKind(t *testing.T) {
 		if !strings.Contains(flat, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestEvalReaderTrainsAndWrites(t *testing.T) {
+	c := isolate(t)
+	dir := t.TempDir()
+	squad := filepath.Join(dir, "squad.json")
+	// Four pages: the even ones (first, third) train, the odd ones measure.
+	page := func(title, context, question, answer string) string {
+		return `{"title":"` + title + `","paragraphs":[{"context":"` + context + `","qas":[{"id":"` + title + `","question":"` + question + `","answers":[{"text":"` + answer + `","answer_start":0}]}]}]}`
+	}
+	os.WriteFile(squad, []byte(`{"version":"1.1","data":[`+
+		page("Mills", "The mill was built by Anna Berg in 1820 beside the river.", "Who built the mill?", "Anna Berg")+","+
+		page("Docks", "The docks were built by Carl Moss in 1850 for the fleet.", "Who built the docks?", "Carl Moss")+","+
+		page("Bridges", "The bridge was built by Eva Lund in 1901 over the bay.", "Who built the bridge?", "Eva Lund")+","+
+		page("Towers", "The tower was built by Otto Hahn in 1930 on the hill.", "Who built the tower?", "Otto Hahn")+`]}`), 0o644)
+	out := filepath.Join(dir, "reader.tsv.gz")
+	code, stdout, errOut := c.run("", "eval", "reader", "--out", out, squad)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(stdout, "trained on 2 questions") || !strings.Contains(stdout, "held out: 2 questions") {
+		t.Errorf("report: %s", stdout)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if w, err := answer.ReadWeights(f); err != nil || len(w) == 0 {
+		t.Errorf("the weights written: %d, %v", len(w), err)
+	}
+	if code, _, errOut := c.run("", "eval", "reader"); code != 2 || !strings.Contains(errOut, "SQuAD") {
+		t.Errorf("no path: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := c.run("", "eval", "reader", filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errOut, "missing.json") {
+		t.Errorf("a missing file: exit %d, %s", code, errOut)
 	}
 }
