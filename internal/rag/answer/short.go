@@ -116,7 +116,9 @@ func (k questionKind) names(s, question string) []span {
 				j++
 				continue
 			}
-			if nameJoiners[next] && j+2 < len(words) && isNameWord(s[words[j+2][0]:words[j+2][1]]) &&
+			cur := s[words[j][0]:words[j][1]]
+			if (nameJoiners[next] || next == "and" && letterInitial(cur) && j+2 < len(words) && letterInitial(s[words[j+2][0]:words[j+2][1]])) &&
+				j+2 < len(words) && isNameWord(s[words[j+2][0]:words[j+2][1]]) &&
 				strings.TrimSpace(s[words[j+1][1]:words[j+2][0]]) == "" {
 				j += 2
 				continue
@@ -245,6 +247,10 @@ func (k questionKind) nameFit(s string, sp span) float64 {
 	}
 	return fit
 }
+
+// letterInitial reports whether w is one capital letter, as the names of
+// "C and H Bancorp" and "A and P" are.
+func letterInitial(w string) bool { return len(w) == 1 && w[0] >= 'A' && w[0] <= 'Z' }
 
 // isNameWord reports whether w can be a word of a name.
 func isNameWord(w string) bool {

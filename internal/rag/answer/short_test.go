@@ -171,6 +171,9 @@ func TestExtractiveShortAnswer(t *testing.T) {
 		{name: "the rules' amount keeps its currency", question: "how much trade did Russia and China do?", title: "Trade",
 			text:  "Trade between Russia and China has been surpassing the $200 billion mark for three years in a row, Putin said.",
 			short: "$200 billion", found: true},
+		{name: "a name of initials joined by and stays whole", question: "which company did Fifth Third agree to merge with?", title: "Fifth Third to merge",
+			text:  "Fifth Third Bancorp agreed to merge with C and H Bancorp, which has assets of 257 mln dlrs.",
+			short: "C and H Bancorp", found: true},
 		{name: "no short answer to a why", question: "why did the Bosphorus close to ships?", title: "Snow closes Bosphorus",
 			text: "The Bosphorus was closed to ships because of a blizzard, port officials said.", found: true},
 	}
