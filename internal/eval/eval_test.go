@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,4 +193,23 @@ func smallSet() Dataset {
 		ds.Items = append(ds.Items, Item{ID: id, Question: p.q, ArticleID: id, Answers: []string{p.a}})
 	}
 	return ds
+}
+
+func TestExactMatchAndF1(t *testing.T) {
+	tests := []struct {
+		prediction string
+		golds      []string
+		em, f1     float64
+	}{
+		{"the Denver Broncos", []string{"Denver Broncos"}, 1, 1},
+		{"Broncos", []string{"Denver Broncos"}, 0, 2.0 / 3},
+		{"Denver Broncos team", []string{"Carolina", "Denver Broncos"}, 0, 0.8},
+		{"", []string{"1852"}, 0, 0},
+		{"two two", []string{"two"}, 0, 2.0 / 3},
+	}
+	for _, tt := range tests {
+		if em, f1 := ExactMatch(tt.prediction, tt.golds), F1(tt.prediction, tt.golds); em != tt.em || math.Abs(f1-tt.f1) > 1e-9 {
+			t.Errorf("%q against %q: EM %v F1 %.3f, want %v %.3f", tt.prediction, tt.golds, em, f1, tt.em, tt.f1)
+		}
+	}
 }

@@ -152,23 +152,7 @@ func F1(prediction string, golds []string) float64 {
 	pt := strings.Fields(Normalize(prediction))
 	best := 0.0
 	for _, g := range golds {
-		gt := strings.Fields(Normalize(g))
-		counts := map[string]int{}
-		for _, t := range gt {
-			counts[t]++
-		}
-		common := 0
-		for _, t := range pt {
-			if counts[t] > 0 {
-				counts[t]--
-				common++
-			}
-		}
-		if common == 0 {
-			continue
-		}
-		prec, rec := float64(common)/float64(len(pt)), float64(common)/float64(len(gt))
-		best = max(best, 2*prec*rec/(prec+rec))
+		best = max(best, answer.TokenF1(pt, strings.Fields(Normalize(g))))
 	}
 	return best
 }

@@ -193,13 +193,19 @@ const mbrSpans = 10
 
 // overlapF1 is the F1 of the words two spans share.
 func overlapF1(a, b string) float64 {
-	wa, wb := strings.Fields(strings.ToLower(a)), strings.Fields(strings.ToLower(b))
+	return TokenF1(strings.Fields(strings.ToLower(a)), strings.Fields(strings.ToLower(b)))
+}
+
+// TokenF1 is the F1 of the tokens a prediction shares with a reference,
+// each token counted as often as both hold it (SQuAD's F1, given
+// normalised tokens).
+func TokenF1(prediction, reference []string) float64 {
 	count := map[string]int{}
-	for _, w := range wb {
+	for _, w := range reference {
 		count[w]++
 	}
 	common := 0
-	for _, w := range wa {
+	for _, w := range prediction {
 		if count[w] > 0 {
 			count[w]--
 			common++
@@ -208,7 +214,7 @@ func overlapF1(a, b string) float64 {
 	if common == 0 {
 		return 0
 	}
-	p, r := float64(common)/float64(len(wa)), float64(common)/float64(len(wb))
+	p, r := float64(common)/float64(len(prediction)), float64(common)/float64(len(reference))
 	return 2 * p * r / (p + r)
 }
 
