@@ -63,7 +63,7 @@ func TrainReader(ctx context.Context, ds Dataset, minCount int) (ReaderTraining,
 		s, _, _ := r.Best(e.Question, e.Terms, e.Weights, e.Lines, e.Titles)
 		t.EM += ExactMatch(s, testGolds[i])
 		t.F1 += F1(s, testGolds[i])
-		if e.Reachable() {
+		if r.Reachable(e) {
 			t.Ceiling++
 		}
 	}

@@ -199,7 +199,8 @@ func shape(t token) string {
 	return "c"
 }
 
-// isCurrency and isPercent are the marks a span may begin or end with.
+// isCurrency reports whether s is a currency mark, with which a span may
+// begin ("$200 billion"); "%" may end one.
 func isCurrency(s string) bool { return strings.ContainsAny(s, "$£€¥") && len([]rune(s)) == 1 }
 
 // spans returns every candidate span of the lines, with its features.

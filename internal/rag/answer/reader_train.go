@@ -218,9 +218,9 @@ func TokenF1(prediction, reference []string) float64 {
 	return 2 * p * r / (p + r)
 }
 
-// Reachable reports whether some span of the example's lines is gold.
-func (ex ReaderExample) Reachable() bool {
-	r := NewReader(nil)
+// Reachable reports whether some span of the example's lines, as r reads
+// them, is gold: the ceiling of any Reader on it.
+func (r *Reader) Reachable(ex ReaderExample) bool {
 	for _, sp := range r.spans(r.question(ex.Question, ex.Terms, ex.Weights), ex.Lines, titleSet(ex.Titles)) {
 		if ex.IsGold(sp.text) {
 			return true
