@@ -103,16 +103,20 @@ func (a *app) askStream(ctx context.Context, eng *rag.Engine, opts rag.AskOption
 
 // stream reads one question per line of stdin and writes what each gets
 // as one JSON object per line (ask -, sources -): one index load for any
-// number of questions. A bad question gets an object with an "error"
-// field; the rest go on.
+// number of questions. A bad question, or a blank line, gets an object
+// with an "error" field, so that output line n answers input line n; the
+// rest go on.
 func (a *app) stream(ctx context.Context, each func(context.Context, string) (any, error)) error {
 	sc := bufio.NewScanner(a.stdin)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	enc := json.NewEncoder(a.stdout)
 	enc.SetEscapeHTML(false)
-	for sc.Scan() {
+	for line := 1; sc.Scan(); line++ {
 		q := strings.TrimSpace(sc.Text())
 		if q == "" {
+			if err := enc.Encode(map[string]string{"question": "", "error": fmt.Sprintf("line %d: no question", line)}); err != nil {
+				return err
+			}
 			continue
 		}
 		qctx, cancel := context.WithTimeout(ctx, a.cfg.LLMTimeout)

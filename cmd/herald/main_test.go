@@ -187,9 +187,13 @@ func TestAskReadsQuestionsFromStdin(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want 3 JSON lines, got %d:\n%s", len(lines), out)
+	if len(lines) != 4 {
+		t.Fatalf("want 4 JSON lines, one a line of stdin, got %d:\n%s", len(lines), out)
 	}
+	if !strings.Contains(lines[1], `"error":"line 2: no question"`) {
+		t.Errorf("blank line: %s", lines[1])
+	}
+	lines = append(lines[:1], lines[2:]...)
 	var found []bool
 	for _, l := range lines[:2] {
 		var a answerJSONFields

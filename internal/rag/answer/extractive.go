@@ -306,19 +306,21 @@ func render(q Question, chosen []candidate) Answer {
 // question does not say, from the best sentence, its article's title, or
 // the other chosen sentences. The rules of short.go find it; the Reader
 // overrides them when it is sure, and answers where they find nothing
-// (most "what" questions), but not while a name of the question is
-// missing from the passages (readerOK false). It is cited to the article
+// (most "what" questions). There is none while a name of the question is
+// missing from the passages (named false): a bold figure of Iraq's is
+// not Iran's. It is cited to the article
 // of the line it came from. When the question asks for the latest value,
 // the short answer says its date, and an earlier value another chosen
 // sentence gives, with its date ("150 dlrs on 1987-03-23 [1], earlier
 // 145 dlrs on 1987-03-10 [2]").
-func (e *Extractive) shorten(a *Answer, q Question, cue questionKind, chosen []candidate, readerOK bool) {
+func (e *Extractive) shorten(a *Answer, q Question, cue questionKind, chosen []candidate, named bool) {
 	qTerms := toSet(q.Terms)
+	if !named {
+		return
+	}
 	best, from := e.ruleShort(q, cue, chosen, qTerms)
-	if readerOK {
-		if s, p, ok := e.readerShort(q, cue, chosen, best); ok {
-			best, from = s, p
-		}
+	if s, p, ok := e.readerShort(q, cue, chosen, best); ok {
+		best, from = s, p
 	}
 	n := citationOf(a.Citations, from.ArticleID)
 	if best == "" || n == 0 {
