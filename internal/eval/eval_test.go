@@ -70,7 +70,7 @@ func TestSQuADRegression(t *testing.T) {
 		}
 	}
 	// The short answers of the pages the embedded Reader was not trained
-	// on (0.37 / 0.47 on all of them).
+	// on: 0.386 / 0.461 on this sample, 0.362 / 0.458 on all of them.
 	if r := rep.Reader; r.HeldOutEM < 0.28 || r.HeldOutF1 < 0.38 {
 		t.Errorf("short answers given the gold paragraph, pages not trained on: EM %.3f F1 %.3f, want at least 0.28 / 0.38", r.HeldOutEM, r.HeldOutF1)
 	} else {

@@ -13,7 +13,7 @@ import (
 // TestNewsRegression asks every question of reuters-qa (263, each as of
 // its day) and fails when a figure falls below its floor: a little under
 // what the landed code measures (herald eval news gives answerable 0.880
-// contains / 0.540 short / 0.904 cited / 1.000 answered, latest 0.759 with
+// contains / 0.608 short / 0.908 cited / 1.000 answered, latest 0.759 with
 // 0.069 stale, paraphrase 0.667, plain 0.936 / 0.962, unanswerable 0.923
 // refused, no citation after as_of; the same every run, ties among equal
 // scores broken by article ID).
@@ -45,8 +45,8 @@ func TestNewsRegression(t *testing.T) {
 			t.Errorf("%s: contains %.3f (floor %.2f), cited %.3f (floor %.2f)", f.kind, k.Contains, f.contains, k.Cited, f.cite)
 		}
 	}
-	if k := rep.Kind("answerable"); k.Short < 0.48 || k.Answered < 0.97 {
-		t.Errorf("answerable: short answer right %.3f (floor 0.48), answered %.3f (floor 0.97)", k.Short, k.Answered)
+	if k := rep.Kind("answerable"); k.Short < 0.56 || k.Answered < 0.97 {
+		t.Errorf("answerable: short answer right %.3f (floor 0.56), answered %.3f (floor 0.97)", k.Short, k.Answered)
 	}
 	if k := rep.Kind("latest"); k.Stale > 0.10 {
 		t.Errorf("latest: %.3f stale, ceiling 0.10", k.Stale)

@@ -31,8 +31,7 @@ type Extractive struct {
 	Passages int
 	// reader picks the short answer when it is sure, or when the rules of
 	// short.go find none.
-	reader   *Reader
-	noneProb float64
+	reader *Reader
 }
 
 // DefaultMinCoverage is the calibrated relevance threshold: below it, the
@@ -108,6 +107,8 @@ const (
 // NewExtractive returns an extractive answerer with the default settings.
 func NewExtractive() *Extractive {
 	e := &Extractive{analyzer: analysis.NewIndex(), MaxSentences: 3, MinCoverage: DefaultMinCoverage, Passages: 5}
+	// The reader's model is embedded: it fails to read only in a broken
+	// build (TestDefaultReader), and then the rules answer alone.
 	if r, err := DefaultReader(); err == nil {
 		e.reader = r
 	}
@@ -314,10 +315,10 @@ func render(q Question, chosen []candidate) Answer {
 // sentence gives, with its date ("150 dlrs on 1987-03-23 [1], earlier
 // 145 dlrs on 1987-03-10 [2]").
 func (e *Extractive) shorten(a *Answer, q Question, cue questionKind, chosen []candidate, named bool) {
-	qTerms := toSet(q.Terms)
 	if !named {
 		return
 	}
+	qTerms := toSet(q.Terms)
 	best, from := e.ruleShort(q, cue, chosen, qTerms)
 	if s, p, ok := e.readerShort(q, cue, chosen, best); ok {
 		best, from = s, p
@@ -368,8 +369,8 @@ func (e *Extractive) ruleShort(q Question, cue questionKind, chosen []candidate,
 
 // readerShort is the Reader's span and the passage of its line, ok when
 // it is to replace the rules' answer: when the Reader is sure, or the
-// rules found none, and the span is of the type asked for (an amount for
-// "how much"). Where it stands within the rules' answer, theirs keeps its
+// rules found none, and the span is of the type asked for (questionKind.fits).
+// Where it stands within the rules' answer, theirs keeps its
 // unit and currency ("$200 billion" over "200 billion"). Open questions
 // ("what did Xi say…?") and "why" get no span.
 func (e *Extractive) readerShort(q Question, cue questionKind, chosen []candidate, ruled string) (string, retrieve.Passage, bool) {
