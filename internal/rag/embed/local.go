@@ -87,23 +87,35 @@ const (
 
 func (e *Local) embed(text string) []float32 {
 	terms := e.an.Terms(nil, text)
-	// Raw counts per feature; the feature's kind sets its weight.
+	// Raw counts per feature, and the features in the order they first
+	// come: the vector is summed in that order, so that the same text gets
+	// the same vector to the last bit (a map's order would differ per run,
+	// and near-ties among answers with it). The feature's kind sets its
+	// weight.
 	counts := make(map[string]int, len(terms)*3)
+	order := make([]string, 0, len(terms)*3)
+	count := func(f string) {
+		if counts[f] == 0 {
+			order = append(order, f)
+		}
+		counts[f]++
+	}
 	for i, t := range terms {
-		counts["w:"+t]++
+		count("w:" + t)
 		if i > 0 {
-			counts["p:"+terms[i-1]+" "+t]++
+			count("p:" + terms[i-1] + " " + t)
 		}
 		padded := "<" + t + ">"
 		if len(padded) > 4 {
 			for j := 0; j+3 <= len(padded); j++ {
-				counts["c:"+padded[j:j+3]]++
+				count("c:" + padded[j:j+3])
 			}
 		}
 	}
 	v := make([]float32, e.dim)
 	h := fnv.New64a()
-	for f, n := range counts {
+	for _, f := range order {
+		n := counts[f]
 		weight := weightWord
 		switch f[0] {
 		case 'p':
