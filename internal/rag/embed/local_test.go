@@ -1,0 +1,43 @@
+package embed
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+)
+
+// TestLocalIsDeterministic: the same text gets the same vector to the last
+// bit, call after call (a map's order once made near-tied answers fall
+// differently from run to run).
+func TestLocalIsDeterministic(t *testing.T) {
+	e := NewLocal(16) // few buckets: many features summed into each
+	texts := []string{
+		"Following Phillips' resignation CFTC commissioner Kalo Hineman, a Kansas farmer, or commissioner Robert Davis were considered the strongest candidates to head the agency, at least temporarily.",
+		"Trade between Russia and China has stayed above $200 billion for the third year running, Putin told Xi.",
+	}
+	first, err := e.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 50 {
+		again, err := e.Embed(context.Background(), texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range texts {
+			if !slices.Equal(first[i], again[i]) {
+				t.Fatalf("run %d: text %d got another vector", run, i)
+			}
+		}
+	}
+	for i, v := range first {
+		norm := 0.0
+		for _, x := range v {
+			norm += float64(x) * float64(x)
+		}
+		if math.Abs(norm-1) > 1e-5 {
+			t.Errorf("text %d: norm² %.6f, want 1", i, norm)
+		}
+	}
+}
