@@ -92,13 +92,19 @@ func (e *Local) embed(text string) []float32 {
 	// the same vector to the last bit (a map's order would differ per run,
 	// and near-ties among answers with it). The feature's kind sets its
 	// weight.
-	counts := make(map[string]int, len(terms)*3)
-	order := make([]string, 0, len(terms)*3)
+	type feature struct {
+		name string
+		n    int
+	}
+	index := make(map[string]int, len(terms)*3)
+	features := make([]feature, 0, len(terms)*3)
 	count := func(f string) {
-		if counts[f] == 0 {
-			order = append(order, f)
+		if i, ok := index[f]; ok {
+			features[i].n++
+			return
 		}
-		counts[f]++
+		index[f] = len(features)
+		features = append(features, feature{f, 1})
 	}
 	for i, t := range terms {
 		count("w:" + t)
@@ -114,8 +120,8 @@ func (e *Local) embed(text string) []float32 {
 	}
 	v := make([]float32, e.dim)
 	h := fnv.New64a()
-	for _, f := range order {
-		n := counts[f]
+	for _, ft := range features {
+		f, n := ft.name, ft.n
 		weight := weightWord
 		switch f[0] {
 		case 'p':

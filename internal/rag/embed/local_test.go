@@ -41,3 +41,15 @@ func TestLocalIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLocalEmbed embeds one chunk-sized text (about 120 words).
+func BenchmarkLocalEmbed(b *testing.B) {
+	e := NewLocal(0)
+	text := "Following Phillips' resignation CFTC commissioner Kalo Hineman, a Kansas farmer, or commissioner Robert Davis were considered the strongest candidates to head the agency, at least temporarily. " +
+		"A White House associate personnel director, Mark Sullivan, emerged as a possible candidate to replace Susan Phillips as chairman of the Commodity Futures Trading Commission. " +
+		"However, industry sources said the strong speculation about Sullivan suggests he now is the leading candidate, and that the administration wanted someone who shared its views on deregulation of the futures markets. " +
+		"Trade between Russia and China has stayed above 200 billion dollars for the third year running, Putin told Xi during their video call."
+	for b.Loop() {
+		e.embed(text)
+	}
+}
