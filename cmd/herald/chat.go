@@ -77,6 +77,10 @@ func (a *app) chatLine(ctx context.Context, eng *rag.Engine, line string) (strin
 	if strings.HasPrefix(line, "/") {
 		cmd, rest, _ = strings.Cut(line, " ")
 		rest = strings.TrimSpace(rest)
+		// "/ask question: …", as Discord shows the command's option.
+		if name, q, ok := strings.Cut(rest, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "question") && (cmd == "/ask" || cmd == "/sources") {
+			rest = strings.TrimSpace(q)
+		}
 	}
 	switch cmd {
 	case "/help":

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -157,6 +158,12 @@ func (a *app) evalReader(ctx context.Context, args []string) error {
 	}
 	if len(pos) != 1 {
 		return usageError("herald eval reader needs the path of SQuAD v1.1 dev JSON (for example ../shared/datasets/squad-v1.1-dev/dev-v1.1.json)")
+	}
+	if *out != "" {
+		// Training takes a minute: a place the weights cannot go is said first.
+		if dir, err := os.Stat(filepath.Dir(*out)); err != nil || !dir.IsDir() {
+			return usageError("--out %s: no directory %s to write the weights in", *out, filepath.Dir(*out))
+		}
 	}
 	ds, err := eval.LoadSQuAD(pos[0])
 	if err != nil {

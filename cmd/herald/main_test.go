@@ -294,8 +294,8 @@ func TestSummarySourcesAndChat(t *testing.T) {
 		{"sources", "", []string{"sources", "APEC meeting"}, []string{"[1] Moscow Pledges Support for China's APEC Year — 2026-02-05 — https://herald.example/", "“"}},
 		{"sources json", "", []string{"sources", "--json", "APEC meeting"}, []string{`"sources": [`, `"passage":`, `"score":`}},
 		{"as-of flag", "", []string{"ask", "--as-of", "2026-02-05", "What happened yesterday?"}, []string{"2026-02-04", "[1]"}},
-		{"chat", "/help\n/ask How much trade did Russia and China do?\n/sources visa\n/summary topic:APEC\n/bogus\nWhat about the Years of Education?\n/quit\n", []string{"chat"},
-			[]string{"/sources QUESTION", "$200 billion", "visa-free entry", "Summary of “APEC”", "unknown command /bogus", "Years of Education"}},
+		{"chat", "/help\n/ask How much trade did Russia and China do?\n/sources visa\n/summary topic:APEC\n/bogus\nWhat about the Years of Education?\n/ask question: When did Putin and Xi talk?\n/quit\n", []string{"chat"},
+			[]string{"/sources QUESTION", "$200 billion", "visa-free entry", "Summary of “APEC”", "unknown command /bogus", "Years of Education", "**February 4, 2026** — "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -464,6 +464,9 @@ func TestEvalReaderTrainsAndWrites(t *testing.T) {
 	}
 	if code, _, errOut := c.run("", "eval", "reader"); code != 2 || !strings.Contains(errOut, "SQuAD") {
 		t.Errorf("no path: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := c.run("", "eval", "reader", "--out", filepath.Join(dir, "no-such-dir", "w.tsv.gz"), squad); code != 2 || !strings.Contains(errOut, "no-such-dir") {
+		t.Errorf("--out into no directory: exit %d, %s", code, errOut)
 	}
 	if code, _, errOut := c.run("", "eval", "reader", filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errOut, "missing.json") {
 		t.Errorf("a missing file: exit %d, %s", code, errOut)
