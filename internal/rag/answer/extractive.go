@@ -351,7 +351,7 @@ func (e *Extractive) ruleShort(q Question, cue questionKind, chosen []candidate,
 		return "", retrieve.Passage{}
 	}
 	best, bestScore, from := "", 0.0, retrieve.Passage{}
-	for i, l := range shortLines(cue, chosen) {
+	for i, l := range shortLines(chosen, cue.kind == cueQuantity || cue.kind == cueTime) {
 		s, score := cue.shortFrom(e.analyzer, l.text, q.Text, qTerms)
 		if !mixedCase(l.text) {
 			s = strings.ToLower(s) // "500 MLN DLR" from a wire headline
@@ -377,7 +377,7 @@ func (e *Extractive) readerShort(q Question, cue questionKind, chosen []candidat
 	if e.reader == nil || cue.kind == cueReason || (cue.kind == cueNone && reOpenQ.MatchString(q.Text)) {
 		return "", retrieve.Passage{}, false
 	}
-	lines := readerLines(chosen)
+	lines := shortLines(chosen, false)
 	texts, titles := make([]string, len(lines)), make([]bool, len(lines))
 	for i, l := range lines {
 		texts[i], titles[i] = l.text, l.title
@@ -403,24 +403,19 @@ type shortLine struct {
 
 // shortLines are each chosen sentence, then its article's title, the first
 // time the article comes. An all-capitals headline cannot tell a name from
-// a word.
-func shortLines(cue questionKind, chosen []candidate) []shortLine {
+// a word: it is read only when capitals is set (for an amount or a date),
+// never by a Reader, which learnt on mixed case.
+func shortLines(chosen []candidate, capitals bool) []shortLine {
 	var lines []shortLine
 	titled := map[string]bool{}
 	for _, c := range chosen {
 		lines = append(lines, shortLine{text: c.text, p: c.passage})
-		if t := c.passage.Title; !titled[c.passage.ArticleID] && (mixedCase(t) || cue.kind == cueQuantity || cue.kind == cueTime) {
+		if t := c.passage.Title; !titled[c.passage.ArticleID] && (mixedCase(t) || capitals) {
 			titled[c.passage.ArticleID] = true
 			lines = append(lines, shortLine{text: t, p: c.passage, title: true})
 		}
 	}
 	return lines
-}
-
-// readerLines are the lines a Reader reads: the chosen sentences and the
-// titles that are not all capitals (the Reader learnt on mixed case).
-func readerLines(chosen []candidate) []shortLine {
-	return shortLines(questionKind{kind: cuePerson}, chosen)
 }
 
 // ShortLines returns the lines the answer to q would take its short answer
@@ -434,7 +429,7 @@ func (e *Extractive) ShortLines(q Question, passages []retrieve.Passage) (lines 
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	for _, l := range readerLines(e.choose(cands)) {
+	for _, l := range shortLines(e.choose(cands), false) {
 		lines, titles = append(lines, l.text), append(titles, l.title)
 	}
 	return lines, titles

@@ -113,13 +113,15 @@ func (f feature) hash(h *maphash.Hash) uint64 {
 	return h.Sum64()
 }
 
+// tokens splits a line into its words and marks, each read once.
 func (r *Reader) tokens(s string) []token {
 	var out []token
+	var terms []string
 	for _, m := range reToken.FindAllStringIndex(s, -1) {
 		t := token{text: s[m[0]:m[1]], start: m[0], end: m[1]}
 		t.word = unicode.IsLetter([]rune(t.text)[0]) || unicode.IsDigit([]rune(t.text)[0])
 		if t.word {
-			if terms := r.an.Terms(nil, t.text); len(terms) > 0 {
+			if terms = r.an.Terms(terms[:0], t.text); len(terms) > 0 {
 				t.term = terms[0]
 			}
 		}
@@ -276,18 +278,39 @@ func (r *Reader) features(q readerQuestion, toks []token, anchors []int, rules [
 		rightQ = t.term != "" && q.terms[t.term]
 		rightFocus = q.focus != "" && t.term == q.focus
 	}
-	dist, near := 99, 0
+	// Where the question's words stand around the span: the nearest, how
+	// many within three and six words, the words between the span and the
+	// nearest on either side as far as four ("anchor was [span]", "[span] ,
+	// which anchor"), and the share of the question's weight within six.
+	dist, near, near5 := 99, 0, 0
+	betweenL, betweenR := "none", "none"
+	var seenNear []string
+	wnear := 0.0
 	for _, a := range anchors {
+		var d int // words from the span to the anchor, 1 when beside it
 		switch {
 		case a < sp.start:
-			dist = min(dist, sp.start-a)
-			if sp.start-a <= 3 {
-				near++
+			d = sp.start - a
+			if d <= 4 {
+				betweenL = joinLower(toks[a+1 : sp.start])
 			}
 		case a >= sp.end:
-			dist = min(dist, a-sp.end+1)
-			if a-sp.end < 3 {
-				near++
+			d = a - sp.end + 1
+			if d <= 4 && betweenR == "none" {
+				betweenR = joinLower(toks[sp.end:a])
+			}
+		default:
+			continue // inside the span
+		}
+		dist = min(dist, d)
+		if d <= 3 {
+			near++
+		}
+		if d <= 6 {
+			near5++
+			if t := toks[a].term; !slices.Contains(seenNear, t) {
+				seenNear = append(seenNear, t)
+				wnear += q.termWeight(t)
 			}
 		}
 	}
@@ -301,32 +324,6 @@ func (r *Reader) features(q readerQuestion, toks []token, anchors []int, rules [
 		}
 	}
 	allQ := inQ == countWords(in)
-	near5 := 0
-	for _, a := range anchors {
-		if (a < sp.start && sp.start-a <= 6) || (a >= sp.end && a-sp.end < 6) {
-			near5++
-		}
-	}
-	// The words between the span and the nearest of the question's words
-	// on either side, as far as four: "anchor was [span]", "[span] , which anchor".
-	betweenL, betweenR := "none", "none"
-	for _, a := range anchors {
-		if a < sp.start && sp.start-a <= 4 {
-			betweenL = joinLower(toks[a+1 : sp.start])
-		}
-		if a >= sp.end && a-sp.end < 4 && betweenR == "none" {
-			betweenR = joinLower(toks[sp.end:a])
-		}
-	}
-	// The share of the question's weight that stands within six words.
-	seenNear := map[string]bool{}
-	wnear := 0.0
-	for _, a := range anchors {
-		if t := toks[a].term; !seenNear[t] && ((a < sp.start && sp.start-a <= 6) || (a >= sp.end && a-sp.end < 6)) {
-			seenNear[t] = true
-			wnear += q.termWeight(t)
-		}
-	}
 	if q.total > 0 {
 		wnear /= q.total
 	}
